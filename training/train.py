@@ -1,0 +1,244 @@
+"""Train the MNIST CNN and write a complete model folder (the Hub repo layout).
+
+    python -m training.train --output-dir runs/mnist-cnn            # the default (fast) recipe
+    python -m training.train --recipe seed --output-dir runs/seed   # the notebook's recipe, exactly
+
+The folder gets config.json, model.safetensors, the card README.md, metrics.json, training_curves.png,
+confusion_matrix.png, misses.safetensors and misses.png. It is built in a temporary folder and renamed into
+place, so it is always complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from mnist_hub.model import WEIGHTS_NAME, ConvolutionalNetwork
+from mnist_hub.preprocessing import mnist_to_tensor
+from training.artifacts import sha256_of, staged_directory, write_evaluation_artifacts
+from training.card import write_model_card
+from training.data import DataError, load_mnist
+from training.evaluation import evaluate, format_accuracy
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train: every field can be overridden by the flag of the same name."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    schedule: str  # "constant" or "onecycle" (lr is then the peak)
+    optimizer: str = "adam"
+
+
+RECIPES: dict[str, Recipe] = {
+    # The notebook: Adam 1e-3, batch 10, 5 epochs, no schedule (98.48% there).
+    "seed": Recipe(epochs=5, batch_size=10, lr=1e-3, schedule="constant"),
+    # Larger batches remove most of the per-step overhead; one-cycle keeps the accuracy.
+    "default": Recipe(epochs=3, batch_size=128, lr=1e-2, schedule="onecycle"),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="default",
+        help="seed: the notebook exactly; default: a faster schedule reaching >= 98.5%%",
+    )
+    p.add_argument("--data-dir", default=None, help="MNIST root (default: $MNIST_DATA_DIR, else ./data)")
+    p.add_argument("--output-dir", default="runs/mnist-cnn", help="model folder to (re)write (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    p.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, default=None, help="override the recipe's (peak) learning rate")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, mps")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--train-limit", type=int, default=None, help="train on the first N images only (smoke runs)")
+    p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    for name in ("epochs", "batch_size", "train_limit", "test_limit", "threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.lr is not None and args.lr <= 0:
+        p.error("--lr must be positive")
+    return args
+
+
+def pick_device(name: str) -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def make_deterministic(seed: int, device: torch.device) -> torch.Generator:
+    """Seed everything and forbid non-deterministic kernels: same flags, same machine, same weights."""
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    return torch.Generator().manual_seed(seed)
+
+
+def describe_parameters(model: torch.nn.Module) -> str:
+    """The model and its per-layer parameter counts, as the notebook's ``count_parameters`` printed them."""
+    lines = [str(model), ""]
+    total = 0
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            lines.append(f"{name:<14}{tuple(param.shape)!s:<14}{param.numel():>8,}")
+            total += param.numel()
+    lines.append(f"{'total':<28}{total:>8,}")
+    return "\n".join(lines)
+
+
+def train(args: argparse.Namespace) -> Path:
+    recipe = replace(
+        RECIPES[args.recipe],
+        **{k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}.items() if v},
+    )
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    generator = make_deterministic(args.seed, device)
+
+    train_images, train_labels = load_mnist(args.data_dir, train=True)
+    test_images, test_labels = load_mnist(args.data_dir, train=False)
+    train_images, train_labels = train_images[: args.train_limit], train_labels[: args.train_limit]
+    test_images, test_labels = test_images[: args.test_limit], test_labels[: args.test_limit]
+    # channels_last makes the small convolutions and poolings markedly faster on CPU (measured).
+    x_train = mnist_to_tensor(train_images).to(device, memory_format=torch.channels_last)
+    y_train = train_labels.to(device)
+
+    model = ConvolutionalNetwork().to(device, memory_format=torch.channels_last)
+    print(describe_parameters(model))
+    print(
+        f"\nRecipe {args.recipe}: {asdict(recipe)}, seed {args.seed}, device {device}, "
+        f"{torch.get_num_threads()} CPU threads, {len(x_train):,} training images\n"
+    )
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    steps_per_epoch = -(-len(x_train) // recipe.batch_size)
+    scheduler = (
+        torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=recipe.lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch
+        )
+        if recipe.schedule == "onecycle"
+        else None
+    )
+
+    history: list[dict] = []
+    start = time.perf_counter()
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        order = torch.randperm(len(x_train), generator=generator).to(device)
+        seen = correct = 0
+        loss_sum = 0.0
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"epoch {epoch}/{recipe.epochs}",
+            disable=args.quiet,
+            unit="batch",
+            leave=True,
+            mininterval=0.5,
+        )
+        for step in bar:
+            batch = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+            xb, yb = x_train[batch], y_train[batch]
+            log_probs = model(xb)
+            loss = F.nll_loss(log_probs, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            seen += len(yb)
+            loss_sum += loss.item() * len(yb)
+            correct += int((log_probs.argmax(1) == yb).sum())
+            if step % 50 == 0 or step == steps_per_epoch - 1:
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%")
+        bar.close()
+        test = evaluate(model, test_images, test_labels)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(loss_sum / seen, 6),
+                "train_accuracy": round(correct / seen, 6),
+                "test_loss": round(test.loss, 6),
+                "test_accuracy": round(test.accuracy, 6),
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
+        print(
+            f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {100 * correct / seen:.2f}% | "
+            f"test loss {test.loss:.4f} acc {format_accuracy(test.correct, test.total)}",
+            flush=True,
+        )
+    wall_time = time.perf_counter() - start
+
+    final = evaluate(model, test_images, test_labels)
+    print("\n" + final.report())
+    training_info = {
+        "recipe": args.recipe,
+        **asdict(recipe),
+        "seed": args.seed,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "train_images": len(x_train),
+        "wall_time_seconds": round(wall_time, 2),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpu_count": os.cpu_count(),
+        "command": "python -m training.train " + shlex.join(sys.argv[1:]),
+    }
+    output_dir = Path(args.output_dir)
+    with staged_directory(output_dir) as staging:
+        model.cpu().to(memory_format=torch.contiguous_format).save_pretrained(staging)
+        (staging / "README.md").unlink()  # the mixin's generic card; ours is rendered from the metrics
+        write_evaluation_artifacts(
+            staging,
+            final,
+            test_images,
+            weights_sha256=sha256_of(staging / WEIGHTS_NAME),
+            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+            training=training_info,
+            history=history,
+        )
+        write_model_card(staging)
+    print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
+    return output_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        train(args)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: nothing was written, {args.output_dir} is unchanged.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
