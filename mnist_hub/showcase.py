@@ -1,0 +1,93 @@
+"""What the demo shows besides predictions: the model's misses, its metrics and its plots, wherever it lives."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+from mnist_hub.loading import DEFAULT_MODEL, is_local_reference, load_model, resolve_model_id
+from mnist_hub.misses import MISSES_NAME, Misses
+from mnist_hub.model import ConvolutionalNetwork
+
+METRICS_NAME = "metrics.json"
+CONFUSION_PNG = "confusion_matrix.png"
+CURVES_PNG = "training_curves.png"
+MISSES_PNG = "misses.png"
+IMAGES = (CONFUSION_PNG, CURVES_PNG, MISSES_PNG)
+
+
+@dataclass
+class Showcase:
+    """A loaded model with the files published beside it (any of which may be missing)."""
+
+    model: ConvolutionalNetwork
+    model_id: str
+    revision: str | None
+    misses: Misses | None = None
+    metrics: dict | None = None
+    images: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """The model for people: a repo id (with its revision), a folder, or "the bundled model"."""
+        if Path(self.model_id) == DEFAULT_MODEL:
+            return "the bundled model"
+        return self.model_id + (f" @ {self.revision}" if self.revision else "")
+
+    def accuracy_text(self) -> str:
+        if not self.metrics:
+            return "This model folder has no metrics.json: its test accuracy is unknown."
+        test = self.metrics["test"]
+        return f"{test['correct']:,} / {test['total']:,} MNIST test digits correct ({100 * test['accuracy']:.2f}%)"
+
+    def gallery(self, true: int | None = None, predicted: int | None = None, scale: int = 4) -> list:
+        """``(image, caption)`` pairs of the misses, optionally only one true and/or predicted digit."""
+        if self.misses is None:
+            return []
+        m = self.misses
+        keep = np.ones(len(m), dtype=bool)
+        if true is not None:
+            keep &= m.labels.numpy() == true
+        if predicted is not None:
+            keep &= m.predictions.numpy() == predicted
+        block = np.ones((scale, scale), dtype=np.uint8)
+        return [
+            (
+                np.kron(m.images[i].numpy(), block),
+                f"true {int(m.labels[i])} → predicted {int(m.predictions[i])} "
+                f"({100 * float(m.probabilities[i, m.predictions[i]]):.0f}%)",
+            )
+            for i in np.flatnonzero(keep)
+        ]
+
+
+def _side_file(model_id: str, revision: str | None, name: str) -> Path | None:
+    if is_local_reference(model_id):
+        path = Path(model_id).expanduser() / name
+        return path if path.is_file() else None
+    try:
+        return Path(hf_hub_download(model_id, name, revision=revision))
+    except (EntryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError):
+        return None
+
+
+def load_showcase(model_id: str | None = None, revision: str | None = None) -> Showcase:
+    """``load_model`` (same arguments and errors) plus the misses, metrics and plots stored beside the model."""
+    model_id, revision = resolve_model_id(model_id, revision)
+    showcase = Showcase(model=load_model(model_id, revision), model_id=model_id, revision=revision)
+    misses = _side_file(model_id, revision, MISSES_NAME)
+    if misses is not None:
+        showcase.misses = Misses.load(misses)
+    metrics = _side_file(model_id, revision, METRICS_NAME)
+    if metrics is not None:
+        showcase.metrics = json.loads(metrics.read_text())
+    for name in IMAGES:
+        path = _side_file(model_id, revision, name)
+        if path is not None:
+            showcase.images[name] = path
+    return showcase

@@ -1,0 +1,150 @@
+"""The Gradio app: each tab's function in-process, then the real server through gradio_client."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from drawing import FOUR, ONE, SEVEN, draw
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from mnist_hub.showcase import load_showcase
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return app.build_demo(load_showcase())
+
+
+@pytest.fixture(scope="module")
+def server(demo):
+    port = free_port()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_FILE_SIZE
+    )
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
+
+
+@pytest.fixture()
+def files(tmp_path):
+    made = {}
+    for name, strokes in (("seven", SEVEN), ("one", ONE), ("four", FOUR)):
+        made[name] = tmp_path / f"{name}.png"
+        draw(strokes).save(made[name])
+    made["blank"] = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(made["blank"])
+    made["text"] = tmp_path / "text.png"
+    made["text"].write_text("this is not an image")
+    buffer = io.BytesIO()
+    draw(SEVEN).save(buffer, format="PNG")
+    made["truncated"] = tmp_path / "truncated.png"
+    made["truncated"].write_bytes(buffer.getvalue()[:300])
+    made["empty"] = tmp_path / "empty.png"
+    made["empty"].write_bytes(b"")
+    return made
+
+
+def sketch_of(path: Path) -> dict:
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def top(label: dict) -> str:
+    return label["label"]
+
+
+def test_endpoints_are_the_documented_ones(client):
+    assert set(client.view_api(return_format="dict")["named_endpoints"]) == {"/classify_sketch", "/classify_upload"}
+
+
+def preview_of(html: str) -> Image.Image:
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    return Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+def test_classify_upload(client, files):
+    label, seen = client.predict(handle_file(str(files["seven"])), api_name="/classify_upload")
+    assert top(label) == "7"
+    assert len(label["confidences"]) == 3
+    assert preview_of(seen).size == (224, 224)
+
+
+def test_classify_sketch(client, files):
+    label, _ = client.predict(sketch_of(files["four"]), api_name="/classify_sketch")
+    assert top(label) == "4"
+
+
+def test_blank_inputs_say_so(client, files):
+    label, seen = client.predict({"background": None, "layers": [], "composite": None}, api_name="/classify_sketch")
+    assert label == {"label": app.NOTHING_DRAWN, "confidences": None} and seen == ""
+    label, seen = client.predict(handle_file(str(files["blank"])), api_name="/classify_upload")
+    assert label["label"] == app.NO_DIGIT and seen == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("text", "not an image file"), ("truncated", "damaged or truncated"), ("empty", "is empty")],
+)
+def test_bad_files_get_a_clear_message_and_the_server_goes_on(client, files, name, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(handle_file(str(files[name])), api_name="/classify_upload")
+    label, _ = client.predict(handle_file(str(files["one"])), api_name="/classify_upload")
+    assert top(label) == "1"
+
+
+def test_twenty_concurrent_requests_all_answered_right(server, files):
+    jobs = [("seven", "7"), ("one", "1"), ("four", "4")] * 7
+
+    def ask(numbered):
+        i, (name, _) = numbered
+        client = Client(server, verbose=False)
+        if i % 2:
+            return top(client.predict(handle_file(str(files[name])), api_name="/classify_upload")[0])
+        return top(client.predict(sketch_of(files[name]), api_name="/classify_sketch")[0])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(ask, enumerate(jobs[:20])))
+    assert answers == [expected for _, expected in jobs[:20]]
+
+
+def test_in_process_upload_and_errors(demo, files):
+    label, _ = demo(str(files["four"]), api_name="classify_upload")
+    assert label["label"] == "4"
+    with pytest.raises(gr.exceptions.Error, match="not an image file"):
+        demo(str(files["text"]), api_name="classify_upload")
+
+
+def test_misses_tab_function(demo):
+    showcase = load_showcase()
+    fn = next(f for f in demo.fns.values() if f.name == "misses").fn
+    items, note = fn("4", app.ANY)
+    assert len(items) == len(showcase.gallery(true=4)) > 0
+    assert note.startswith(f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown.")
+    assert all(caption.startswith("true 4 → predicted ") for _, caption in items)
+    items, _ = fn(app.ANY, app.ANY)
+    assert len(items) == len(showcase.misses)

@@ -1,0 +1,103 @@
+"""The demo in a real browser (Debian Chromium driven by Playwright): draw with the mouse, read the answer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium (.ci/run installs it)")
+    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+import app  # noqa: E402
+from mnist_hub.showcase import load_showcase  # noqa: E402
+
+# A "7" as mouse strokes, in fractions of the canvas's visible square.
+SEVEN = [[(0.30, 0.25), (0.70, 0.25), (0.45, 0.80)]]
+
+
+@pytest.fixture(scope="module")
+def url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.build_demo(load_showcase())
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(url):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        yield page
+        browser.close()
+
+
+def draw_strokes(page, strokes) -> None:
+    canvas = page.locator("#sketch .pixi-target canvas").first
+    box = canvas.bounding_box()
+    side = min(box["width"], box["height"]) * 0.8
+    left = box["x"] + (box["width"] - side) / 2
+    top = box["y"] + (box["height"] - side) / 2
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        page.mouse.move(left + x0 * side, top + y0 * side)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(left + x * side, top + y * side, steps=25)
+        page.mouse.up()
+
+
+def test_draw_a_digit_and_read_the_answer(page):
+    page.locator('#sketch button[aria-label="Brush"]').click()
+    draw_strokes(page, SEVEN)
+    answer = page.locator('#sketch-label [data-testid="label-output-value"]')
+    expect(answer).to_have_text("7", timeout=20_000)
+    expect(page.locator('#sketch-label [data-testid$="-confidence-set"]')).to_have_count(3)
+    page.screenshot(path=str(ARTIFACTS / "demo-draw.png"))
+
+
+def test_clear_says_nothing_is_drawn(page):
+    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    expect(page.locator('#sketch-label [data-testid="label-output-value"]')).to_have_text(
+        app.NOTHING_DRAWN, timeout=20_000
+    )
+
+
+def test_misses_tab_shows_captioned_digits(page):
+    page.get_by_role("tab", name="Misses").click()
+    items = page.locator("#misses-gallery .thumbnail-item")
+    expect(items.first).to_be_visible(timeout=20_000)
+    assert items.count() == len(load_showcase().misses)
+    caption = page.locator("#misses-gallery .caption-label").first
+    expect(caption).to_contain_text("true ")
+    expect(caption).to_contain_text("→ predicted ")
+    page.screenshot(path=str(ARTIFACTS / "demo-misses.png"))

@@ -1,0 +1,99 @@
+"""predict(), the Showcase behind the demo's Misses and Model tabs, and `python -m mnist_hub`."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from drawing import FOUR, SEVEN, draw
+from PIL import Image
+
+from mnist_hub import DEFAULT_MODEL, load_model
+from mnist_hub.__main__ import main as cli
+from mnist_hub.misses import Misses
+from mnist_hub.predict import Prediction, predict
+from mnist_hub.showcase import load_showcase
+
+
+def test_prediction_views():
+    probabilities = torch.tensor([0.01, 0.02, 0.05, 0.0, 0.0, 0.0, 0.0, 0.9, 0.0, 0.02])
+    image = torch.zeros(1, 1, 28, 28)
+    image[0, 0, 3, 5] = 1.0
+    prediction = Prediction(probabilities=probabilities, image=image)
+    assert prediction.digit == 7
+    assert prediction.top(3) == [(7, pytest.approx(0.9)), (2, pytest.approx(0.05)), (1, pytest.approx(0.02))]
+    assert prediction.describe() == "7 (90.0%), 2 (5.0%), 1 (2.0%)"
+    assert prediction.confidences()["7"] == pytest.approx(0.9) and len(prediction.confidences()) == 10
+    preview = prediction.preview(scale=8)
+    assert preview.shape == (224, 224) and preview.dtype == np.uint8
+    assert preview[3 * 8 : 4 * 8, 5 * 8 : 6 * 8].min() == 255 and preview.sum() == 255 * 64
+    html = prediction.preview_html()
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), preview)
+
+
+def test_predict_blank_and_digit():
+    model = load_model()
+    assert predict(model, Image.new("RGB", (100, 100), "white")) is None
+    prediction = predict(model, draw(FOUR))
+    assert prediction.digit == 4
+    assert float(prediction.probabilities.sum()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_showcase_of_the_bundled_model():
+    showcase = load_showcase()
+    misses = Misses.load(DEFAULT_MODEL / "misses.safetensors")
+    assert len(showcase.misses) == len(misses) > 0
+    assert showcase.metrics["test"]["misses"] == len(misses)
+    assert set(showcase.images) == {"confusion_matrix.png", "training_curves.png", "misses.png"}
+    items = showcase.gallery()
+    assert len(items) == len(misses)
+    image, caption = items[0]
+    t, p = int(misses.labels[0]), int(misses.predictions[0])
+    confidence = 100 * float(misses.probabilities[0, p])
+    assert caption == f"true {t} → predicted {p} ({confidence:.0f}%)"
+    assert image.shape == (112, 112)
+
+
+def test_gallery_filters():
+    showcase = load_showcase()
+    labels, predictions = showcase.misses.labels, showcase.misses.predictions
+    for true in range(10):
+        assert len(showcase.gallery(true=true)) == int((labels == true).sum())
+    t, p = int(labels[0]), int(predictions[0])
+    both = showcase.gallery(true=t, predicted=p)
+    assert len(both) == int(((labels == t) & (predictions == p)).sum()) >= 1
+    assert all(caption.startswith(f"true {t} → predicted {p} ") for _, caption in both)
+
+
+def test_showcase_of_a_folder_without_side_files(tmp_path):
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(DEFAULT_MODEL / name, folder / name)
+    showcase = load_showcase(str(folder))
+    assert showcase.misses is None and showcase.metrics is None and showcase.images == {}
+    assert showcase.gallery() == []
+    assert "unknown" in showcase.accuracy_text()
+
+
+def test_cli_prints_top3_per_file(tmp_path, capsys):
+    draw(SEVEN).save(tmp_path / "seven.png")
+    Image.new("RGB", (50, 50), "white").save(tmp_path / "blank.png")
+    (tmp_path / "notes.png").write_text("not an image")
+    code = cli([str(tmp_path / "seven.png"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png")])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert lines[0].startswith(f"{tmp_path / 'seven.png'}: 7 (") and lines[0].count("%") == 3
+    assert lines[1] == f"{tmp_path / 'blank.png'}: no digit found (the image is blank)"
+    assert lines[2] == f"{tmp_path / 'notes.png'}: cannot read: notes.png is not an image file Pillow can read."
+
+
+def test_cli_bad_model(tmp_path, capsys):
+    assert cli([str(tmp_path / "x.png"), "--model", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err == f"error: Model folder {tmp_path / 'nope'} does not exist.\n"

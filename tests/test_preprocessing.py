@@ -1,0 +1,260 @@
+"""prepare_image on synthetic drawings and awkward inputs: it must see the same digit however it was drawn."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from drawing import FOUR, ONE, SEVEN, draw
+from PIL import Image
+
+from mnist_hub import ImageError, load_model, mnist_to_tensor, prepare_image
+from mnist_hub import preprocessing as pp
+from mnist_hub.preprocessing import stroke_width
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def digit_of(model, image) -> int:
+    return int(model.predict_proba(prepare_image(image)).argmax())
+
+
+def check_mnist_like(x: torch.Tensor) -> None:
+    assert x.shape == (1, 1, 28, 28) and x.dtype == torch.float32
+    assert float(x.min()) == 0.0 and float(x.max()) == pytest.approx(1.0)
+    rows, cols = torch.nonzero(x[0, 0] > 0, as_tuple=True)
+    assert int(rows.max() - rows.min()) + 1 <= 20 and int(cols.max() - cols.min()) + 1 <= 20, "fits in 20x20"
+    grid = torch.arange(28, dtype=torch.float32)
+    mass = x[0, 0].sum()
+    com = (float((x[0, 0].sum(1) * grid).sum() / mass), float((x[0, 0].sum(0) * grid).sum() / mass))
+    assert abs(com[0] - 14) <= 1 and abs(com[1] - 14) <= 1, f"centre of mass {com}"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"box": (0.02, 0.02, 0.25, 0.3)},  # small, in a corner
+        {"box": (0.55, 0.5, 0.43, 0.48)},  # bottom right
+        {"box": (0.05, 0.05, 0.9, 0.9), "width": 40},  # fills the canvas, thick
+        {"width": 3},  # thin pen
+        {"canvas": 800, "width": 5, "box": (0.1, 0.3, 0.3, 0.4)},  # Gradio's default canvas, thin pen
+        {"ink": "white", "paper": "black"},  # light on dark, like MNIST
+        {"ink": "#1030c0", "paper": "#f4eedc"},  # blue ink on cream paper
+        {"mode": "RGBA"},  # black ink on a transparent layer
+        {"mode": "RGBA", "ink": "white"},  # white ink on a transparent layer
+        {"mode": "L"},
+    ],
+)
+@pytest.mark.parametrize(("strokes", "digit"), [(SEVEN, 7), (ONE, 1), (FOUR, 4)])
+def test_drawings_are_read_whatever_the_pen_place_and_size(model, strokes, digit, variant):
+    image = draw(strokes, **variant)
+    check_mnist_like(prepare_image(image))
+    assert digit_of(model, image) == digit
+
+
+def aligned_difference(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean absolute difference after the best shift by at most one pixel (centring rounds to whole pixels)."""
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return min(float((a - torch.roll(b, shift, dims=(2, 3))).abs().mean()) for shift in shifts)
+
+
+def test_position_and_size_do_not_change_what_the_model_sees():
+    reference = prepare_image(draw(SEVEN, box=(0.3, 0.25, 0.4, 0.5), width=18))
+    moved = prepare_image(draw(SEVEN, box=(0.05, 0.5, 0.4, 0.5), width=18))
+    assert aligned_difference(reference, moved) < 0.01
+    scaled = prepare_image(draw(SEVEN, canvas=560, box=(0.3, 0.25, 0.4, 0.5), width=36))
+    assert aligned_difference(reference, scaled) < 0.02
+
+
+def test_thin_and_thick_pens_come_out_with_mnist_like_strokes():
+    for width in (2, 6, 18, 45):
+        prepared = prepare_image(draw(FOUR, canvas=600, box=(0.2, 0.1, 0.5, 0.8), width=width))
+        assert 1.6 <= stroke_width((prepared[0, 0] > 0.5).float()) <= 3.6, width
+
+
+def test_polarity_and_transparency_give_the_same_input():
+    dark_on_white = prepare_image(draw(FOUR))
+    assert torch.allclose(prepare_image(draw(FOUR, ink="white", paper="black")), dark_on_white, atol=0.01)
+    assert torch.allclose(prepare_image(draw(FOUR, mode="RGBA")), dark_on_white, atol=0.01)
+
+
+def test_transparent_png_is_not_read_as_all_black(tmp_path):
+    path = tmp_path / "digit.png"
+    draw(SEVEN, mode="RGBA").save(path)
+    assert torch.allclose(prepare_image(path), prepare_image(draw(SEVEN)), atol=0.01)
+
+
+def test_mnist_digits_pass_through_unharmed(model, mnist_test):
+    images, labels = mnist_test[0][:1000], mnist_test[1][:1000]
+    raw = (model.predict_proba(mnist_to_tensor(images)).argmax(1) == labels).float().mean()
+    prepared = torch.cat([prepare_image(d.numpy()) for d in images])
+    ours = (model.predict_proba(prepared).argmax(1) == labels).float().mean()
+    assert ours >= raw - 0.003
+
+
+def test_redrawn_mnist_digits_stay_close_to_clean_accuracy(model, mnist_test):
+    """A small version of benchmarks/robustness.py: digits enlarged onto canvases, moved, thickened."""
+    from benchmarks.robustness import redraw
+
+    rng = np.random.default_rng(1)
+    images, labels = mnist_test[0][:300], mnist_test[1][:300]
+    clean = (model.predict_proba(mnist_to_tensor(images)).argmax(1) == labels).float().mean()
+    drawn = torch.cat([prepare_image(redraw(d.numpy(), rng)) for d in images])
+    ours = (model.predict_proba(drawn).argmax(1) == labels).float().mean()
+    assert ours >= clean - 0.02
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        Image.new("RGB", (280, 280), "white"),
+        Image.new("L", (50, 50), 0),
+        Image.new("L", (64, 64), 128),
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+        Image.new("L", (1, 1), 0),
+        np.full((30, 40), 0.5, dtype=np.float32),
+        None,
+        {"background": None, "layers": [], "composite": None},
+    ],
+    ids=["white", "black", "grey", "transparent", "1x1", "uniform-array", "none", "cleared-sketch"],
+)
+def test_nothing_drawn_is_none(blank):
+    assert prepare_image(blank) is None
+
+
+def test_faint_speck_is_not_a_digit():
+    image = np.full((280, 280), 255, dtype=np.uint8)
+    image[100, 100] = 240  # a barely visible dot
+    assert prepare_image(image) is None
+
+
+def test_sketch_dict_uses_composite(model):
+    composite = np.asarray(draw(SEVEN).convert("RGBA"))
+    sketch = {"background": None, "layers": [np.zeros_like(composite)], "composite": composite}
+    assert digit_of(model, sketch) == 7
+
+
+def test_sketch_dict_without_composite_is_an_error():
+    with pytest.raises(ImageError, match="no 'composite'"):
+        prepare_image({"background": None, "layers": []})
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "LA", "CMYK", "I;16", "I", "F"])
+def test_every_pil_mode(model, mode):
+    base = draw(SEVEN, mode="L")
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(base).astype(np.uint16) * 257)
+        assert image.mode == "I;16"
+    elif mode == "F":
+        image = Image.fromarray(np.asarray(base).astype(np.float32) / 255, "F")
+    else:
+        image = base.convert(mode)
+    assert digit_of(model, image) == 7
+
+
+def test_palette_png_with_transparency(tmp_path, model):
+    image = draw(SEVEN, mode="RGBA").convert("P")  # transparency kept as a palette entry
+    path = tmp_path / "palette.png"
+    image.save(path, transparency=image.info.get("transparency", 0))
+    assert Image.open(path).mode == "P"
+    assert digit_of(model, path) == 7
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.asarray(draw(ONE, mode="L")),
+        np.asarray(draw(ONE, mode="L"))[:, :, None],
+        np.asarray(draw(ONE)).astype(np.float32) / 255,
+        np.asarray(draw(ONE)).astype(np.float64),
+        np.asarray(draw(ONE, mode="RGBA")),
+        np.asarray(draw(ONE, mode="L")).astype(np.uint16) * 257,
+        np.asarray(draw(ONE, mode="L")) < 128,
+    ],
+    ids=["HxW-uint8", "HxWx1", "HxWx3-float01", "HxWx3-float255", "HxWx4", "uint16", "bool"],
+)
+def test_numpy_arrays(model, array):
+    assert digit_of(model, array) == 1
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "BMP"])
+def test_files_and_bytes(tmp_path, model, fmt):
+    path = tmp_path / f"digit.{fmt.lower()}"
+    draw(FOUR).save(path, format=fmt)
+    assert digit_of(model, path) == 4
+    assert digit_of(model, str(path)) == 4
+    assert digit_of(model, path.read_bytes()) == 4
+
+
+def test_animated_gif_uses_the_first_frame(tmp_path, model):
+    path = tmp_path / "anim.gif"
+    frames = [draw(SEVEN), draw(ONE), draw(FOUR)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
+    assert digit_of(model, path) == 7
+
+
+def test_exif_rotation_is_applied(tmp_path, model):
+    rotated = draw(ONE, box=(0.1, 0.3, 0.8, 0.4)).rotate(90, expand=True)  # the "1" lies on its side
+    exif = Image.Exif()
+    exif[0x0112] = 8  # "rotate 90 CW to view": undoes the rotation above
+    path = tmp_path / "photo.jpg"
+    rotated.save(path, exif=exif)
+    assert digit_of(model, path) == 1
+
+
+def test_large_images_are_downscaled_first():
+    big = np.asarray(draw(SEVEN, canvas=280).resize((4000, 3000)))
+    grey = pp.to_grey(big)
+    assert max(grey.shape) == pp.MAX_SIDE
+    assert prepare_image(big) is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"hello, I am text pretending to be a PNG", "not an image file"),
+    ],
+)
+def test_unreadable_files(tmp_path, content, message):
+    path = tmp_path / "upload.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageError, match=message):
+        prepare_image(path)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_truncated_files(tmp_path, fmt):
+    buffer = io.BytesIO()
+    draw(SEVEN).save(buffer, format=fmt)
+    path = tmp_path / f"cut.{fmt.lower()}"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(ImageError, match="damaged or truncated"):
+        prepare_image(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageError, match=r"Cannot read missing\.png"):
+        prepare_image(tmp_path / "missing.png")
+
+
+def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.png"
+    Image.new("L", (200, 200), 255).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # 200x200 is then beyond twice the limit
+    with pytest.raises(ImageError, match="too large to process safely"):
+        prepare_image(path)
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((0, 5), dtype=np.uint8), np.zeros((4, 4, 2)), np.array([["a"]]), 42, object()]
+)
+def test_things_that_are_not_images(bad):
+    with pytest.raises(ImageError):
+        prepare_image(bad)

