@@ -79,25 +79,29 @@ def top_confusions(matrix: list[list[int]], count: int = 5) -> list[tuple[int, i
 
 
 def usage_snippet(repo_id: str | None, revision: str | None) -> str:
+    """Python that loads this model, prepares a picture like MNIST and classifies it; it runs as written."""
     if repo_id:
         rev = f', revision="{revision}"' if revision else ""
         load = f'model = ConvolutionalNetwork.from_pretrained("{repo_id}"{rev})'
-        imports = "from mnist_hub import ConvolutionalNetwork"
+        imports = "from mnist_hub import ConvolutionalNetwork, prepare_image"
     else:
         load = "model = load_model()  # the model bundled with the mnist_hub package"
-        imports = "from mnist_hub import load_model"
+        imports = "from mnist_hub import load_model, prepare_image"
     return "\n".join(
         [
-            "import torch",
+            "from PIL import Image, ImageDraw",
             "",
             imports,
             "",
             load,
-            "# (N, 1, 28, 28) floats in [0, 1]: white digits on black, centred like MNIST",
-            "images = torch.zeros(1, 1, 28, 28)",
-            "images[0, 0, 4:24, 13:15] = 1.0  # a vertical stroke: a '1'",
-            "probabilities = model.predict_proba(images)  # (N, 10)",
-            'print("digit:", int(probabilities.argmax(dim=1)[0]))',
+            "",
+            '# Any picture of one digit: Image.open("digit.png"), a photo, a canvas. Here, a "1" drawn in code.',
+            'image = Image.new("RGB", (280, 280), "white")',
+            'ImageDraw.Draw(image).line([(140, 40), (140, 240)], fill="black", width=20)',
+            "",
+            "x = prepare_image(image)  # (1, 1, 28, 28) prepared like MNIST; None if nothing is drawn",
+            "probabilities = model.predict_proba(x)[0]",
+            'print("digit:", int(probabilities.argmax()))',
         ]
     )
 

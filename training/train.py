@@ -26,6 +26,7 @@ from tqdm import tqdm
 from mnist_hub.model import WEIGHTS_NAME, ConvolutionalNetwork
 from mnist_hub.preprocessing import mnist_to_tensor
 from training.artifacts import sha256_of, staged_directory, write_evaluation_artifacts
+from training.augment import random_affine
 from training.card import write_model_card
 from training.data import DataError, load_mnist
 from training.evaluation import evaluate, format_accuracy
@@ -42,6 +43,7 @@ class Recipe:
     lr: float
     schedule: str  # "constant" or "onecycle" (lr is then the peak)
     optimizer: str = "adam"
+    augment: bool = False  # random rotations, scalings and shifts (training.augment)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -49,6 +51,8 @@ RECIPES: dict[str, Recipe] = {
     "seed": Recipe(epochs=5, batch_size=10, lr=1e-3, schedule="constant"),
     # Larger batches remove most of the per-step overhead; one-cycle keeps the accuracy.
     "default": Recipe(epochs=3, batch_size=128, lr=1e-2, schedule="onecycle"),
+    # Augmented digits and more epochs: the same 60,074 parameters, past 99.2%.
+    "best": Recipe(epochs=15, batch_size=128, lr=1e-2, schedule="onecycle", augment=True),
 }
 
 
@@ -58,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--recipe",
         choices=sorted(RECIPES),
         default="default",
-        help="seed: the notebook exactly; default: a faster schedule reaching >= 98.5%%",
+        help="seed: the notebook exactly; default: fast, >= 98.5%%; best: augmented, >= 99.2%%",
     )
     p.add_argument("--data-dir", default=None, help="MNIST root (default: $MNIST_DATA_DIR, else ./data)")
     p.add_argument("--output-dir", default="runs/mnist-cnn", help="model folder to (re)write (default: %(default)s)")
@@ -172,6 +176,8 @@ def train(args: argparse.Namespace) -> Path:
         for step in bar:
             batch = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
             xb, yb = x_train[batch], y_train[batch]
+            if recipe.augment:
+                xb = random_affine(xb, generator)
             log_probs = model(xb)
             loss = F.nll_loss(log_probs, yb)
             optimizer.zero_grad(set_to_none=True)
