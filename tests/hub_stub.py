@@ -39,6 +39,7 @@ class HubStub:
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self.fail_next: dict[str, int | str] = {}  # path regex -> status or "drop"
+        self.yaml_errors: list[str] = []  # what /api/validate-yaml reports about a card
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -141,7 +142,8 @@ class HubStub:
                 path, query = url.path, parse_qs(url.query)
                 if path == "/api/validate-yaml":
                     self._body()
-                    return self._send(200, {"errors": [], "warnings": []})
+                    errors = [{"message": m} for m in stub.yaml_errors]
+                    return self._send(400 if errors else 200, {"errors": errors, "warnings": []})
                 if not self._authorized():
                     self._body()
                     return None

@@ -148,3 +148,53 @@ def test_misses_tab_function(demo):
     assert all(caption.startswith("true 4 → predicted ") for _, caption in items)
     items, _ = fn(app.ANY, app.ANY)
     assert len(items) == len(showcase.misses)
+
+
+def test_server_does_not_serve_arbitrary_files(server):
+    import urllib.error
+    import urllib.request
+
+    for target in ("/etc/passwd", str(ROOT / "app.py"), "../../../../etc/passwd"):
+        try:
+            with urllib.request.urlopen(f"{server}gradio_api/file={target}", timeout=10) as response:
+                body = response.read()
+                status = response.status
+        except urllib.error.HTTPError as err:
+            body, status = err.read(), err.code
+        assert status in (400, 403, 404), (target, status)
+        assert b"root:" not in body and b"build_demo" not in body
+
+
+def test_uploads_above_the_size_limit_are_refused(server, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (11 * 1024 * 1024)
+    boundary = "mnisthubboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + big
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{server}gradio_api/upload",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 413
+    assert b"File size exceeded" in err.value.read()
+
+
+def test_malformed_sketch_values_get_an_honest_answer_and_the_server_goes_on(client, files):
+    label, _ = client.predict({"background": None, "layers": []}, api_name="/classify_sketch")
+    assert label["label"] == app.NOTHING_DRAWN  # Gradio fills in the missing composite with None
+    with pytest.raises(Exception):  # noqa: B017 - Gradio refuses a composite that is not a file
+        client.predict({"background": None, "layers": [], "composite": "not a file"}, api_name="/classify_sketch")
+    label, _ = client.predict(sketch_of(files["seven"]), api_name="/classify_sketch")
+    assert top(label) == "7"

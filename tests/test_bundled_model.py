@@ -41,9 +41,14 @@ def test_metrics_name_these_exact_weights(metrics):
     assert metrics["parameters"] == 60_074
 
 
-def test_trained_by_the_script_with_the_default_recipe(metrics):
+def test_trained_by_the_script_with_a_named_recipe(metrics):
+    from dataclasses import asdict
+
+    from training.train import RECIPES
+
     training = metrics["training"]
-    assert training["recipe"] == "default"
+    assert training["recipe"] in ("default", "best")
+    assert {k: training[k] for k in asdict(RECIPES[training["recipe"]])} == asdict(RECIPES[training["recipe"]])
     assert training["command"].startswith("python -m training.train ")
     assert "--output-dir mnist_hub/pretrained" in training["command"]
     assert training["train_images"] == 60_000

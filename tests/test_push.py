@@ -209,3 +209,12 @@ def test_deploy_space_dry_run_touches_no_network(hub, capsys):
     out = capsys.readouterr().out
     assert "app.py" in out and "requirements.txt" in out and "MNIST_HUB_MODEL=user/mnist-cnn" in out
     assert hub.requests == []
+
+
+def test_hub_rejecting_the_card_metadata(hub, tmp_path, capsys):
+    folder = variant(tmp_path, "m", seed=1, accuracy=0.986)
+    hub.yaml_errors = ['"license" must be one of [...]']
+    assert push_script.main([str(folder), "--repo-id", REPO]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: The Hub rejected the model card's metadata") and err.count("\n") == 1
+    assert "main" not in hub.repos[REPO].refs

@@ -5,6 +5,7 @@ Every number in the card is read from ``metrics.json`` and the model itself; not
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from mnist_hub.loading import load_model
 from mnist_hub.model import REPO_URL, ConvolutionalNetwork
 from training.artifacts import read_metrics
+from training.augment import random_affine
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
 CARD_NAME = "README.md"
@@ -106,6 +108,17 @@ def usage_snippet(repo_id: str | None, revision: str | None) -> str:
     )
 
 
+def augmentation_text(training: dict | None) -> str:
+    """The augmentation a recipe used, with the ranges ``training.augment.random_affine`` applies."""
+    if not training or not training.get("augment"):
+        return "none"
+    ranges = {k: v.default for k, v in inspect.signature(random_affine).parameters.items() if k.startswith("max_")}
+    return (
+        f"every batch randomly rotated (±{ranges['max_degrees']:g}°), scaled (±{100 * ranges['max_scale']:g} %) "
+        f"and shifted (±{ranges['max_shift']:g} px); no flips"
+    )
+
+
 def card_data(metrics: dict) -> ModelCardData:
     test = metrics["test"]
     return ModelCardData(
@@ -165,6 +178,7 @@ def render_model_card(folder: str | os.PathLike, repo_id: str | None = None, rev
         test=test,
         training=training,
         schedule_text=schedule.get(training["schedule"], training["schedule"]) if training else "",
+        augmentation_text=augmentation_text(training),
         architecture=architecture_rows(model),
         per_class=per_class,
         confusion_table=confusion_table(test["confusion_matrix"]),

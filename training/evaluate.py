@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="write metrics.json, confusion_matrix.png, misses.safetensors (and training_curves.png) here",
     )
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
-    p.add_argument("--batch-size", type=int, default=2048, help="images per forward pass (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=1024, help="images per forward pass (default: %(default)s)")
     return p.parse_args(argv)
 
 

@@ -106,7 +106,7 @@ def format_accuracy(correct: int, total: int) -> str:
 
 
 def evaluate(
-    model: ConvolutionalNetwork, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2048
+    model: ConvolutionalNetwork, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1024
 ) -> Evaluation:
     """Run ``model`` over uint8 MNIST-style ``images`` (N, 28, 28) and score it against ``labels``."""
     log_probabilities = model.predict_log_proba(mnist_to_tensor(images), batch_size=batch_size)

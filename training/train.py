@@ -50,7 +50,7 @@ RECIPES: dict[str, Recipe] = {
     # The notebook: Adam 1e-3, batch 10, 5 epochs, no schedule (98.48% there).
     "seed": Recipe(epochs=5, batch_size=10, lr=1e-3, schedule="constant"),
     # Larger batches remove most of the per-step overhead; one-cycle keeps the accuracy.
-    "default": Recipe(epochs=3, batch_size=128, lr=1e-2, schedule="onecycle"),
+    "default": Recipe(epochs=3, batch_size=256, lr=2e-2, schedule="onecycle"),
     # Augmented digits and more epochs: the same 60,074 parameters, past 99.2%.
     "best": Recipe(epochs=15, batch_size=128, lr=1e-2, schedule="onecycle", augment=True),
 }

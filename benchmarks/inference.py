@@ -1,0 +1,142 @@
+"""How fast the model answers: per-image latency, batched throughput, and the demo's cold start.
+
+    python benchmarks/inference.py                  # prints the table
+    python benchmarks/inference.py --update-readme  # and writes it into README.md
+
+Latency is prepare_image + predict_proba for one picture, as the demo runs it (p50 / p95 of --runs runs):
+a 280x280 sketch (Gradio's RGBA composite), an 800x800 canvas, and a 3000x4000 JPEG photo read from disk.
+Throughput is predict_proba over the 10,000 test images at several chunk sizes. Cold start is the time from
+launching `python app.py` to the first answered /classify_upload request through gradio_client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mnist_hub import load_model, mnist_to_tensor  # noqa: E402
+from mnist_hub.predict import predict  # noqa: E402
+
+
+def canvas(side: int, mode: str = "RGBA") -> Image.Image:
+    """A "4" drawn in the middle of a white canvas, pen width proportional to the canvas."""
+    image = Image.new(mode, (side, side), "white")
+    pen = ImageDraw.Draw(image)
+    w = max(3, side // 25)
+    pen.line([(0.6 * side, 0.15 * side), (0.25 * side, 0.6 * side), (0.8 * side, 0.6 * side)], fill="black", width=w)
+    pen.line([(0.62 * side, 0.35 * side), (0.62 * side, 0.9 * side)], fill="black", width=w)
+    return image
+
+
+def percentiles(fn, runs: int) -> tuple[float, float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.percentile(times, 50)), 1000 * float(np.percentile(times, 95))
+
+
+def cold_start() -> float:
+    """Seconds from starting `python app.py` to the first answered /classify_upload."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        digit = Path(tmp) / "digit.png"
+        canvas(280, "RGB").save(digit)
+        env = {
+            **os.environ,
+            "GRADIO_SERVER_PORT": str(port),
+            "GRADIO_SERVER_NAME": "127.0.0.1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_OFFLINE": "1",
+        }
+        start = time.perf_counter()
+        app = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=1).close()
+                    break
+                except OSError:
+                    if app.poll() is not None:
+                        raise SystemExit("app.py exited before serving") from None
+                    time.sleep(0.05)
+            from gradio_client import Client, handle_file
+
+            label, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
+            elapsed = time.perf_counter() - start
+            assert label["label"] == "4", label
+            return elapsed
+        finally:
+            app.terminate()
+            app.wait(timeout=10)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=200, help="latency samples per input (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: %(default)s)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--update-readme", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    model = load_model()
+    rows = []
+
+    sketch = np.asarray(canvas(280))  # what gr.Sketchpad hands the app: RGBA uint8
+    board = np.asarray(canvas(800))
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "photo.jpg"
+        canvas(3000, "RGB").resize((3000, 4000)).save(photo, quality=90)
+        for name, value in (("280x280 sketch", sketch), ("800x800 canvas", board), ("3000x4000 JPEG file", photo)):
+            assert predict(model, value).digit == 4
+            p50, p95 = percentiles(lambda v=value: predict(model, v), args.runs)
+            rows.append(f"{'latency, ' + name:<44}{p50:>9.2f} ms p50 {p95:>9.2f} ms p95")
+
+    from training.data import load_mnist
+
+    images, _ = load_mnist(args.data_dir, train=False)
+    x = mnist_to_tensor(images)
+    for chunk in (256, 1024, 2048, 10_000):
+        p50, _ = percentiles(lambda c=chunk: model.predict_proba(x, batch_size=c), 7)
+        rows.append(
+            f"{f'predict_proba, 10,000 images, chunks of {chunk:,}':<44}{p50:>9.1f} ms "
+            f"({10_000 / p50 * 1000:,.0f} images/s)"
+        )
+    starts = [cold_start() for _ in range(3)]
+    rows.append(f"{'cold start: app.py to first answer (median of 3)':<44}{np.median(starts):>9.2f} s")
+    table = f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}\n" + "\n".join(rows)
+    print(table)
+    if args.update_readme:
+        from benchmarks.readme import update_readme_block
+
+        update_readme_block("inference", table, "python benchmarks/inference.py --update-readme")
+
+
+if __name__ == "__main__":
+    main()
