@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr
 
+from mnist_hub.loading import ModelLoadError
 from mnist_hub.predict import predict
 from mnist_hub.preprocessing import ImageError
 from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, Showcase, load_showcase
@@ -165,7 +166,10 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
 
 
 def main() -> None:
-    showcase = load_showcase()
+    try:
+        showcase = load_showcase()
+    except ModelLoadError as err:
+        raise SystemExit(f"error: {err}") from None
     demo = build_demo(showcase)
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(max_file_size=MAX_FILE_SIZE, show_error=False)

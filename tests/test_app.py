@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import socket
 import sys
@@ -198,3 +199,23 @@ def test_malformed_sketch_values_get_an_honest_answer_and_the_server_goes_on(cli
         client.predict({"background": None, "layers": [], "composite": "not a file"}, api_name="/classify_sketch")
     label, _ = client.predict(sketch_of(files["seven"]), api_name="/classify_sketch")
     assert top(label) == "7"
+
+
+def test_app_with_a_missing_model_says_so_in_one_line(tmp_path):
+    import subprocess
+
+    env = {**os.environ, "MNIST_HUB_MODEL": str(tmp_path / "nope")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"error: Model folder {tmp_path / 'nope'} does not exist.\n"
+
+
+def test_small_load_round_is_all_answered_right(server):
+    """A small version of benchmarks/load.py: 8 clients x 5 requests against the running app."""
+    from benchmarks import load
+
+    rounds = load.main(["--url", server, "--clients", "8", "--requests", "5", "--rounds", "1"])
+    assert rounds[0].errors == [] and rounds[0].wrong == 0
+    assert len(rounds[0].latencies) == 40

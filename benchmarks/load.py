@@ -1,0 +1,163 @@
+"""Load on the demo: N concurrent gradio_client clients, each sending M requests to both endpoints.
+
+    python benchmarks/load.py                       # starts app.py on 127.0.0.1, 32 clients x 20 requests, 2 rounds
+    python benchmarks/load.py --url http://127.0.0.1:7860/ --clients 8 --requests 5
+
+Prints requests/s, p50/p95/max latency, errors and wrong answers per round, and the server's resident memory
+after each round (it should stay flat). Only ever talks to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (digit, strokes in unit coordinates) the bundled model reads without doubt.
+DIGITS = {
+    "1": [[(0.5, 0.1), (0.5, 0.9)]],
+    "7": [[(0.2, 0.15), (0.8, 0.15), (0.4, 0.9)]],
+    "4": [[(0.6, 0.1), (0.15, 0.6), (0.85, 0.6)], [(0.62, 0.35), (0.62, 0.9)]],
+}
+
+
+@dataclass
+class Round:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wrong: int = 0
+    seconds: float = 0.0
+
+    def summary(self, memory_mb: float | None) -> str:
+        lat = np.array(self.latencies) * 1000 if self.latencies else np.array([0.0])
+        total = len(self.latencies) + len(self.errors)
+        return (
+            f"{total} requests in {self.seconds:.1f} s = {total / self.seconds:.1f} req/s | latency p50 "
+            f"{np.percentile(lat, 50):.0f} ms, p95 {np.percentile(lat, 95):.0f} ms, max {lat.max():.0f} ms | "
+            f"errors {len(self.errors)}, wrong answers {self.wrong}"
+            + (f" | server memory {memory_mb:.0f} MB" if memory_mb is not None else "")
+        )
+
+
+def draw_files(folder: Path) -> dict[str, Path]:
+    files = {}
+    for digit, strokes in DIGITS.items():
+        image = Image.new("RGB", (280, 280), "white")
+        pen = ImageDraw.Draw(image)
+        for stroke in strokes:
+            pen.line([(x * 280, y * 280) for x, y in stroke], fill="black", width=18)
+        files[digit] = folder / f"{digit}.png"
+        image.save(files[digit])
+    return files
+
+
+def run_round(url: str, files: dict[str, Path], clients: int, requests: int) -> Round:
+    from gradio_client import Client, handle_file
+
+    result = Round()
+    digits = list(files)
+
+    def client_session(index: int) -> None:
+        client = Client(url, verbose=False)
+        for i in range(requests):
+            digit = digits[(index + i) % len(digits)]
+            upload = (index + i) % 2 == 0
+            value = (
+                handle_file(str(files[digit]))
+                if upload
+                else {"background": None, "layers": [], "composite": handle_file(str(files[digit]))}
+            )
+            start = time.perf_counter()
+            try:
+                label, _ = client.predict(value, api_name="/classify_upload" if upload else "/classify_sketch")
+            except Exception as err:  # counted, not raised: the point is to see how many
+                result.errors.append(f"{type(err).__name__}: {err}")
+                continue
+            result.latencies.append(time.perf_counter() - start)
+            result.wrong += label.get("label") != digit
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client_session, range(clients)))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def resident_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def start_app() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    app = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return app, url
+        except OSError:
+            if app.poll() is not None:
+                break
+            time.sleep(0.1)
+    app.kill()
+    raise SystemExit("app.py did not start")
+
+
+def main(argv: list[str] | None = None) -> list[Round]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--url", default=None, help="a running app on 127.0.0.1 (default: start app.py)")
+    p.add_argument("--clients", type=int, default=32)
+    p.add_argument("--requests", type=int, default=20, help="requests per client per round")
+    p.add_argument("--rounds", type=int, default=2)
+    args = p.parse_args(argv)
+    if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
+        raise SystemExit("load tests only target this machine (127.0.0.1)")
+    app, url = (None, args.url) if args.url else start_app()
+    rounds = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            files = draw_files(Path(tmp))
+            for number in range(1, args.rounds + 1):
+                rounds.append(run_round(url, files, args.clients, args.requests))
+                print(f"round {number}: " + rounds[-1].summary(resident_mb(app.pid if app else None)), flush=True)
+                for error in sorted(set(rounds[-1].errors))[:5]:
+                    print(f"  error: {error}")
+    finally:
+        if app is not None:
+            app.terminate()
+            app.wait(timeout=20)
+    return rounds
+
+
+if __name__ == "__main__":
+    main()
