@@ -12,13 +12,9 @@ launching `python app.py` to the first answered /classify_upload request through
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -54,40 +50,16 @@ def percentiles(fn, runs: int) -> tuple[float, float]:
 
 def cold_start() -> float:
     """Seconds from starting `python app.py` to the first answered /classify_upload."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from gradio_client import Client, handle_file
+
+    from benchmarks.load import start_app
+
     with tempfile.TemporaryDirectory() as tmp:
         digit = Path(tmp) / "digit.png"
         canvas(280, "RGB").save(digit)
-        env = {
-            **os.environ,
-            "GRADIO_SERVER_PORT": str(port),
-            "GRADIO_SERVER_NAME": "127.0.0.1",
-            "GRADIO_ANALYTICS_ENABLED": "False",
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_OFFLINE": "1",
-        }
         start = time.perf_counter()
-        app = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        app, url = start_app()
         try:
-            url = f"http://127.0.0.1:{port}/"
-            while True:
-                try:
-                    urllib.request.urlopen(url, timeout=1).close()
-                    break
-                except OSError:
-                    if app.poll() is not None:
-                        raise SystemExit("app.py exited before serving") from None
-                    time.sleep(0.05)
-            from gradio_client import Client, handle_file
-
             label, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
             elapsed = time.perf_counter() - start
             assert label["label"] == "4", label

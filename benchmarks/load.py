@@ -106,6 +106,7 @@ def resident_mb(pid: int | None) -> float | None:
 
 
 def start_app() -> tuple[subprocess.Popen, str]:
+    """Start `python app.py` on a free port of 127.0.0.1 and return once it serves its page."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -128,7 +129,7 @@ def start_app() -> tuple[subprocess.Popen, str]:
         except OSError:
             if app.poll() is not None:
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
     app.kill()
     raise SystemExit("app.py did not start")
 

@@ -16,10 +16,10 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
-from huggingface_hub import HfApi, SpaceCardData, get_token
+from huggingface_hub import HfApi, SpaceCardData
 
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
-from training.push import explain_hub_error
+from training.push import explain_hub_error, resolve_token
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -110,9 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print("requirements.txt:\n  " + requirements().strip().replace("\n", "\n  "))
         return 0
-    token = args.token or get_token()
+    token = resolve_token(args.token)
     if not token:
-        print("error: No Hugging Face token: pass --token, set $HF_TOKEN or run `hf auth login`.", file=sys.stderr)
         return 2
     try:
         url = deploy(args, token)

@@ -203,6 +203,14 @@ def explain_hub_error(err: Exception, repo_id: str) -> str:
     return f"Cannot reach the Hub: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
 
 
+def resolve_token(explicit: str | None) -> str | None:
+    """--token, else $HF_TOKEN, else the `hf auth login` cache; None, after one line on stderr, when there is none."""
+    token = explicit or get_token()
+    if not token:
+        print("error: No Hugging Face token: pass --token, set $HF_TOKEN or run `hf auth login`.", file=sys.stderr)
+    return token
+
+
 def run(folder: Path, repo_id: str, args: argparse.Namespace) -> int:
     """Plan, then dry-run or push; prints one line on failure and returns the exit code."""
     try:
@@ -213,9 +221,8 @@ def run(folder: Path, repo_id: str, args: argparse.Namespace) -> int:
     if args.dry_run:
         print(describe(plan))
         return 0
-    token = args.token or get_token()
+    token = resolve_token(args.token)
     if not token:
-        print("error: No Hugging Face token: pass --token, set $HF_TOKEN or run `hf auth login`.", file=sys.stderr)
         return 2
     try:
         url = push(plan, token, args.force)
