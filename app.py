@@ -14,6 +14,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls f
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr
+import pydantic
 
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.predict import predict
@@ -21,9 +22,12 @@ from mnist_hub.preprocessing import ImageError
 from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, Showcase, load_showcase
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
-NO_DIGIT = "No digit found: the image is blank or uniform"
+NO_DIGIT = "No digit found: the image is blank, uniform or noise"
+NO_PICTURE = "No picture yet: upload a picture of one digit"
 ANY = "any"
 MAX_FILE_SIZE = "10mb"
+SKETCH_SHAPE = '{"background": null, "layers": [], "composite": an image file, e.g. handle_file(path)}'
+UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
 
 
 def let_bad_files_through(image: gr.Image) -> gr.Image:
@@ -44,27 +48,52 @@ def let_bad_files_through(image: gr.Image) -> gr.Image:
     return image
 
 
-def classifier(showcase: Showcase, empty_message: str):
+def refuse_malformed_values(component: gr.components.Component, expected: str) -> gr.components.Component:
+    """Answer an API client that sends a value of the wrong shape with what was expected.
+
+    Gradio validates each input against the component's data model before anything else runs and answers a
+    mismatch with a bare "Error" (and a traceback in the server log). The check is the same; only the answer
+    changes. (Gradio's own gr.File sets ``data_model`` per instance the same way.)
+    """
+    model = component.data_model
+
+    def model_validate(cls, obj, *args, **kwargs):
+        try:
+            return model.model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError as err:
+            fields = sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]})
+            where = f" (bad {', '.join(repr(f) for f in fields)})" if fields else ""
+            raise gr.Error(f"Malformed input{where}: send {expected}.", print_exception=False) from None
+
+    component.data_model = type(model.__name__, (model,), {"model_validate": classmethod(model_validate)})
+    return component
+
+
+def classifier(showcase: Showcase, nothing_message: str, no_digit_message: str):
     """The event handler: top-3 confidences (or a message) and the 28x28 image the model saw.
+
+    ``nothing_message`` answers an empty input (a cleared upload), ``no_digit_message`` a picture without a digit.
 
     The image goes out as inline HTML, not a file: Gradio rewrites identical output images in place, and a
     concurrent request could read such a file half-written."""
 
     def classify(image):
+        if image is None or (isinstance(image, dict) and image.get("composite") is None):
+            return nothing_message, ""
         try:
             prediction = predict(showcase.model, image)
         except ImageError as err:
             raise gr.Error(str(err), print_exception=False) from None
         if prediction is None:
-            return empty_message, ""
+            return no_digit_message, ""
         return prediction.confidences(), prediction.preview_html()
 
     return classify
 
 
 def build_demo(showcase: Showcase) -> gr.Blocks:
-    classify_sketch = classifier(showcase, NOTHING_DRAWN)
-    classify_upload = classifier(showcase, NO_DIGIT)
+    classify_sketch = classifier(showcase, NOTHING_DRAWN, NOTHING_DRAWN)
+    classify_upload = classifier(showcase, NO_PICTURE, NO_DIGIT)
     digits = [ANY] + [str(d) for d in range(10)]
 
     def misses(true: str, predicted: str):
@@ -87,15 +116,18 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
                 with gr.Row():
-                    sketch = gr.Sketchpad(
-                        label="Draw one digit, anywhere, any size",
-                        canvas_size=(280, 280),
-                        layers=False,
-                        brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
-                        type="numpy",
-                        image_mode="RGBA",
-                        format="png",
-                        elem_id="sketch",
+                    sketch = refuse_malformed_values(
+                        gr.Sketchpad(
+                            label="Draw one digit, anywhere, any size",
+                            canvas_size=(280, 280),
+                            layers=False,
+                            brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
+                            type="numpy",
+                            image_mode="RGBA",
+                            format="png",
+                            elem_id="sketch",
+                        ),
+                        SKETCH_SHAPE,
                     )
                     with gr.Column():
                         sketch_label = gr.Label(num_top_classes=3, label="Top 3", elem_id="sketch-label")
@@ -114,12 +146,15 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
             with gr.Tab("Upload", id="upload"):
                 with gr.Row():
                     upload = let_bad_files_through(
-                        gr.Image(
-                            label="A picture of one digit (PNG, JPEG, WebP, GIF, BMP)",
-                            type="filepath",
-                            image_mode=None,
-                            sources=["upload", "clipboard"],
-                            elem_id="upload",
+                        refuse_malformed_values(
+                            gr.Image(
+                                label="A picture of one digit (PNG, JPEG, WebP, GIF, BMP)",
+                                type="filepath",
+                                image_mode=None,
+                                sources=["upload", "clipboard"],
+                                elem_id="upload",
+                            ),
+                            UPLOAD_SHAPE,
                         )
                     )
                     with gr.Column():

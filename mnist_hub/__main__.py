@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: cannot read: {err}")
             failed += 1
             continue
-        print(f"{path}: " + (prediction.describe() if prediction else "no digit found (the image is blank)"))
+        answer = prediction.describe() if prediction else "no digit found (the image is blank, uniform or noise)"
+        print(f"{path}: {answer}")
     return 1 if failed else 0
 
 

@@ -56,7 +56,7 @@ class Prediction:
 
 
 def predict(model: ConvolutionalNetwork, image: Any) -> Prediction | None:
-    """Prepare ``image`` like MNIST and classify it; None when there is no digit (blank or uniform).
+    """Prepare ``image`` like MNIST and classify it; None when there is no digit (blank, uniform or noise).
 
     Raises ``ImageError`` when ``image`` cannot be read.
     """

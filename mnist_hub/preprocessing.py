@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
 
 SIDE = 28  # the network's input
 BOX = 20  # MNIST fits each digit into a 20x20 box inside the 28x28 image
@@ -28,6 +29,7 @@ STROKE_WIDTH = 2.2  # median stroke width of MNIST test digits in the 20 px box 
 THICK_SLACK = 1.0  # strokes up to this many px (in the box) thicker than MNIST are left alone
 INK_THRESHOLD = 0.2  # after normalising, fainter pixels are background noise
 MIN_CONTRAST = 0.12  # an image whose ink differs less than this from its background is blank
+MIN_LARGEST_SHARE = 0.35  # ink whose largest connected piece holds less than this is noise (MNIST test: >= 0.45)
 
 
 class ImageError(ValueError):
@@ -42,12 +44,13 @@ def mnist_to_tensor(images: torch.Tensor) -> torch.Tensor:
 
 
 def prepare_image(image: Any) -> torch.Tensor | None:
-    """Prepare any picture of one digit like MNIST: (1, 1, 28, 28) float32 in [0, 1], or None when blank.
+    """Prepare any picture of one digit like MNIST: (1, 1, 28, 28) float32 in [0, 1], or None when there is none.
 
     ``image`` may be a PIL image of any mode, a numpy array (HxW, HxWx1/3/4; uint8, uint16, bool or float), a
     file path, raw bytes, or Gradio's sketch value (a dict whose ``composite`` is used). Dark-on-light and
     light-on-dark are both understood; transparency is flattened onto the background that suits the ink.
-    Raises ``ImageError`` for something that is not a readable image.
+    None means no digit: the picture is blank, uniform, or noise. Raises ``ImageError`` for something that is
+    not a readable image.
     """
     grey = to_grey(image)
     if grey is None:
@@ -77,7 +80,7 @@ def to_grey(image: Any) -> np.ndarray | None:
         return flatten(*pil_to_array(image))
     if isinstance(image, np.ndarray):
         return flatten(*split_alpha(shrink_array(array_to_unit(image))))
-    raise ImageError(f"Cannot read a {type(image).__name__} as an image.")
+    raise ImageError(f"Cannot read a value of type {type(image).__name__} as an image.")
 
 
 def open_image(source: str | os.PathLike | bytes | bytearray) -> Image.Image:
@@ -187,10 +190,11 @@ def flatten(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def extract_ink(grey: np.ndarray) -> np.ndarray | None:
-    """The ink as white on black in [0, 1], cropped to its bounding box; None when there is no ink.
+    """The ink as white on black in [0, 1], cropped to its bounding box; None when there is no digit.
 
     The background's brightness is read from the image's border: a light border means dark ink. The full
-    image is passed over only a few times; the normalising is done on the crop.
+    image is passed over only a few times; the normalising is done on the crop. Ink reaching all four sides
+    is checked for noise (see ``is_scattered``); a drawn digit seldom does, so drawings never pay for it.
     """
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     step = max(1, int(np.sqrt(grey.size / 4096)))  # the median of a ~4k-pixel sample is plenty
@@ -204,9 +208,25 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     if rows.size == 0:
         return None
     cols = np.flatnonzero(mask.any(axis=0))
+    height, width = grey.shape
+    whole_frame = rows[0] == 0 and cols[0] == 0 and rows[-1] == height - 1 and cols[-1] == width - 1
+    if whole_frame and is_scattered(mask, ink):
+        return None
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / contrast
     crop[crop < INK_THRESHOLD] = 0.0
     return np.minimum(crop, 1.0, out=crop)
+
+
+def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:
+    """True when no connected piece of ink (8-neighbours) holds MIN_LARGEST_SHARE of it: noise, not a digit.
+
+    A digit is one stroke or a few; the most broken MNIST test digit still has 45% of its ink in one piece.
+    """
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count <= 1:
+        return False
+    mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    return float(mass.max()) < MIN_LARGEST_SHARE * float(mass.sum())
 
 
 def stroke_width(mask: torch.Tensor) -> float:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from bad_inputs import CASES, write_case
 from drawing import FOUR, ONE, SEVEN, draw
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 from PIL import Image
 
 from mnist_hub.showcase import load_showcase
@@ -60,14 +62,6 @@ def files(tmp_path):
         draw(strokes).save(made[name])
     made["blank"] = tmp_path / "blank.png"
     Image.new("RGB", (200, 200), "white").save(made["blank"])
-    made["text"] = tmp_path / "text.png"
-    made["text"].write_text("this is not an image")
-    buffer = io.BytesIO()
-    draw(SEVEN).save(buffer, format="PNG")
-    made["truncated"] = tmp_path / "truncated.png"
-    made["truncated"].write_bytes(buffer.getvalue()[:300])
-    made["empty"] = tmp_path / "empty.png"
-    made["empty"].write_bytes(b"")
     return made
 
 
@@ -107,13 +101,20 @@ def test_blank_inputs_say_so(client, files):
     assert label["label"] == app.NO_DIGIT and seen == ""
 
 
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [("text", "not an image file"), ("truncated", "damaged or truncated"), ("empty", "is empty")],
-)
-def test_bad_files_get_a_clear_message_and_the_server_goes_on(client, files, name, message):
-    with pytest.raises(Exception, match=message):
-        client.predict(handle_file(str(files[name])), api_name="/classify_upload")
+@pytest.mark.parametrize("name", list(CASES))
+def test_awkward_uploads_get_a_clear_answer_and_the_server_goes_on(client, files, tmp_path, name):
+    case = CASES[name]
+    upload = handle_file(str(write_case(name, tmp_path)))
+    if case.error:
+        with pytest.raises(AppError, match=case.error):
+            client.predict(upload, api_name="/classify_upload")
+    else:
+        label, _ = client.predict(upload, api_name="/classify_upload")
+        assert top(label) == (app.NO_DIGIT if case.digit is None else str(case.digit))
+    assert_still_answers(client, files)
+
+
+def assert_still_answers(client, files):
     label, _ = client.predict(handle_file(str(files["one"])), api_name="/classify_upload")
     assert top(label) == "1"
 
@@ -133,11 +134,11 @@ def test_twenty_concurrent_requests_all_answered_right(server, files):
     assert answers == [expected for _, expected in jobs[:20]]
 
 
-def test_in_process_upload_and_errors(demo, files):
+def test_in_process_upload_and_errors(demo, files, tmp_path):
     label, _ = demo(str(files["four"]), api_name="classify_upload")
     assert label["label"] == "4"
     with pytest.raises(gr.exceptions.Error, match="not an image file"):
-        demo(str(files["text"]), api_name="classify_upload")
+        demo(str(write_case("text.png", tmp_path)), api_name="classify_upload")
 
 
 def test_misses_tab_function(demo):
@@ -192,13 +193,74 @@ def test_uploads_above_the_size_limit_are_refused(server, tmp_path):
     assert b"File size exceeded" in err.value.read()
 
 
-def test_malformed_sketch_values_get_an_honest_answer_and_the_server_goes_on(client, files):
-    label, _ = client.predict({"background": None, "layers": []}, api_name="/classify_sketch")
-    assert label["label"] == app.NOTHING_DRAWN  # Gradio fills in the missing composite with None
-    with pytest.raises(Exception):  # noqa: B017 - Gradio refuses a composite that is not a file
-        client.predict({"background": None, "layers": [], "composite": "not a file"}, api_name="/classify_sketch")
+@pytest.mark.parametrize(
+    ("value", "answer"),
+    [
+        ({}, app.NOTHING_DRAWN),  # Gradio fills in missing keys with None
+        ({"background": None, "layers": []}, app.NOTHING_DRAWN),
+        ({"background": None, "layers": [], "composite": 42}, r"Malformed input \(bad 'composite'\): send \{"),
+        ({"background": None, "layers": [], "composite": "not a file"}, r"Malformed input \(bad 'composite'\)"),
+        ({"background": None, "layers": "oops", "composite": None}, r"Malformed input \(bad 'layers'\)"),
+        ([1, 2, 3], "Malformed input"),
+    ],
+    ids=["no keys", "no composite", "composite is a number", "composite is a string", "layers is a string", "a list"],
+)
+def test_malformed_sketch_values_get_a_clear_answer_and_the_server_goes_on(client, files, value, answer):
+    if answer == app.NOTHING_DRAWN:
+        label, _ = client.predict(value, api_name="/classify_sketch")
+        assert label["label"] == answer
+    else:
+        with pytest.raises(AppError, match=answer):
+            client.predict(value, api_name="/classify_sketch")
     label, _ = client.predict(sketch_of(files["seven"]), api_name="/classify_sketch")
     assert top(label) == "7"
+
+
+@pytest.mark.parametrize(
+    ("value", "answer"),
+    [
+        (42, "malformed"),
+        ("just a string", "malformed"),
+        ([{"path": None}], "malformed"),
+        (None, app.NO_PICTURE),  # a cleared upload
+        ({"size": 3}, app.NO_PICTURE),  # Gradio's file value, with no file in it
+    ],
+)
+def test_malformed_upload_values_get_a_clear_answer(client, files, value, answer):
+    if answer == "malformed":
+        with pytest.raises(AppError, match=re.escape(f"Malformed input: send {app.UPLOAD_SHAPE}.")):
+            client.predict(value, api_name="/classify_upload")
+    else:
+        assert client.predict(value, api_name="/classify_upload") == ({"label": answer, "confidences": None}, "")
+    assert_still_answers(client, files)
+
+
+def call_api(server: str, api_name: str, value) -> str:
+    """A raw call to /gradio_api/call/<api_name> (gradio_client would upload a local path itself)."""
+    import json
+    import urllib.request
+
+    url = f"{server}gradio_api/call/{api_name}"
+    request = urllib.request.Request(
+        url, data=json.dumps({"data": [value]}).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{url}/{event_id}", timeout=30) as response:
+        return response.read().decode()
+
+
+def test_a_server_path_in_place_of_an_upload_is_refused(server, client, files):
+    """Only files uploaded through Gradio reach the model: a payload naming a file on the server is refused."""
+    secret = ROOT / "tests" / "__server_side_seven__.png"  # in the working directory, which Gradio may serve
+    draw(SEVEN).save(secret)
+    try:
+        answer = call_api(server, "classify_upload", {"path": str(secret), "meta": {"_type": "gradio.FileData"}})
+    finally:
+        secret.unlink()
+    assert "event: error" in answer and '"7"' not in answer
+    assert "event: complete" in call_api(server, "classify_upload", None)  # and the next request is answered
+    assert_still_answers(client, files)
 
 
 def test_app_with_a_missing_model_says_so_in_one_line(tmp_path):

@@ -90,7 +90,7 @@ def test_cli_prints_top3_per_file(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert code == 1
     assert lines[0].startswith(f"{tmp_path / 'seven.png'}: 7 (") and lines[0].count("%") == 3
-    assert lines[1] == f"{tmp_path / 'blank.png'}: no digit found (the image is blank)"
+    assert lines[1] == f"{tmp_path / 'blank.png'}: no digit found (the image is blank, uniform or noise)"
     assert lines[2] == f"{tmp_path / 'notes.png'}: cannot read: notes.png is not an image file Pillow can read."
 
 

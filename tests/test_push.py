@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from training import push as push_script
 from training.artifacts import sha256_of
 from training.card import write_model_card
 
+ROOT = Path(__file__).resolve().parents[1]
 REPO = "user/mnist-cnn"
 
 
@@ -199,6 +201,10 @@ def test_deploy_space(hub, capsys):
     requirements = files["requirements.txt"].decode()
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in requirements
     assert f"torch=={torch.__version__.split('+')[0]}" in requirements
+    pinned = {line.split("==")[0] for line in requirements.splitlines() if "==" in line}
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert pinned == {re.split(r"[<>=!~ ]", spec)[0] for spec in declared}, "the Space installs what mnist_hub needs"
     assert "Deployed the demo to Space user/mnist-demo" in capsys.readouterr().out
 
 

