@@ -1,14 +1,10 @@
-"""Write a model folder's evaluation artifacts (metrics.json, plots, misses) and publish folders atomically."""
+"""Write a model folder's evaluation artifacts: metrics.json, plots, misses."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
@@ -127,52 +123,5 @@ def plot_training_curves(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-@contextlib.contextmanager
-def staged_directory(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
-
-    On any exception (Ctrl-C included) the temporary folder is removed and ``target`` is untouched,
-    so a reader only ever sees the previous complete folder or the new complete one.
-    """
-    target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield staging
-        apply_umask(staging)
-        replace_directory(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def replace_directory(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, swapping out an existing ``target`` by two renames."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def weights_sha256(folder: str | os.PathLike) -> str:
     return sha256_of(Path(folder) / WEIGHTS_NAME)
-
-
-def move_files_into(staging: Path, target: Path) -> None:
-    """Replace files in ``target`` with those of ``staging``, each by an atomic rename."""
-    apply_umask(staging)
-    for path in sorted(staging.iterdir()):
-        os.replace(path, target / path.name)
-
-
-def apply_umask(folder: Path) -> None:
-    """Give a staged folder and its files the usual permissions (temporary files are created owner-only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-    for path in folder.iterdir():
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)

@@ -15,7 +15,8 @@ from pathlib import Path
 from mnist_hub.loading import ModelLoadError, is_local_reference, load_model, resolve_model_id
 from mnist_hub.model import WEIGHTS_NAME
 from mnist_hub.showcase import model_file
-from training.artifacts import move_files_into, read_metrics, sha256_of, write_evaluation_artifacts
+from training.artifacts import read_metrics, sha256_of, write_evaluation_artifacts
+from training.atomic import move_files_into
 from training.card import write_model_card
 from training.data import DataError, load_mnist
 from training.evaluation import evaluate

@@ -4,8 +4,9 @@
     python -m training.train --recipe seed --output-dir runs/seed   # the notebook's recipe, exactly
 
 The folder gets config.json, model.safetensors, the card README.md, metrics.json, training_curves.png,
-confusion_matrix.png, misses.safetensors and misses.png. It is built in a temporary folder and renamed into
-place, so it is always complete.
+confusion_matrix.png, misses.safetensors and misses.png. It is built in a temporary folder and swapped into
+place, so it is always complete. After each epoch a checkpoint is written beside it; if the run is killed,
+the same command with --resume continues from the last completed epoch and ends with the same weights.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from tqdm import tqdm
 
 from mnist_hub.model import WEIGHTS_NAME, ConvolutionalNetwork
 from mnist_hub.preprocessing import mnist_to_tensor
-from training.artifacts import sha256_of, staged_directory, write_evaluation_artifacts
+from training.artifacts import sha256_of, write_evaluation_artifacts
+from training.atomic import staged_directory
 from training.augment import random_affine
 from training.card import write_model_card
+from training.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from training.data import DataError, load_mnist
 from training.evaluation import evaluate, format_accuracy
 from training.push import add_push_arguments
@@ -75,6 +78,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-limit", type=int, default=None, help="train on the first N images only (smoke runs)")
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed run from its last completed epoch (OUTPUT-DIR.checkpoint.pt; same flags)",
+    )
     publish = p.add_argument_group("publishing (with --push-to; see python -m training.push --help)")
     publish.add_argument(
         "--push-to",
@@ -123,15 +131,35 @@ def describe_parameters(model: torch.nn.Module) -> str:
     return "\n".join(lines)
 
 
+def recipe_for(args: argparse.Namespace) -> Recipe:
+    """The named recipe with the flags that override it."""
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    return replace(RECIPES[args.recipe], **{k: v for k, v in overrides.items() if v})
+
+
+def run_settings(args: argparse.Namespace, device: torch.device) -> dict:
+    """Everything that decides the weights: a checkpoint only continues the run it came from."""
+    return {
+        "recipe": args.recipe,
+        **asdict(recipe_for(args)),
+        "seed": args.seed,
+        "train_limit": args.train_limit,
+        "test_limit": args.test_limit,
+        "device": device.type,
+    }
+
+
 def train(args: argparse.Namespace) -> Path:
-    recipe = replace(
-        RECIPES[args.recipe],
-        **{k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}.items() if v},
-    )
+    recipe = recipe_for(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     generator = make_deterministic(args.seed, device)
+    run = run_settings(args, device)
+    checkpoint = checkpoint_path(args.output_dir)
+    resumed = load_checkpoint(checkpoint, run) if args.resume else None
+    if resumed is None and checkpoint.exists():
+        print(f"Starting over: {checkpoint} (an unfinished run) will be replaced; --resume continues it.\n")
 
     train_images, train_labels = load_mnist(args.data_dir, train=True)
     test_images, test_labels = load_mnist(args.data_dir, train=False)
@@ -160,7 +188,16 @@ def train(args: argparse.Namespace) -> Path:
 
     history: list[dict] = []
     start = time.perf_counter()
-    for epoch in range(1, recipe.epochs + 1):
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(resumed["scheduler"])
+        generator.set_state(resumed["generator"])
+        history = resumed["history"]
+        start -= history[-1]["seconds"]
+        print(f"Resuming after epoch {resumed['epoch']} of {recipe.epochs} from {checkpoint}\n")
+    for epoch in range(len(history) + 1, recipe.epochs + 1):
         model.train()
         order = torch.randperm(len(x_train), generator=generator).to(device)
         seen = correct = 0
@@ -207,6 +244,18 @@ def train(args: argparse.Namespace) -> Path:
             f"test loss {test.loss:.4f} acc {format_accuracy(test.correct, test.total)}",
             flush=True,
         )
+        save_checkpoint(
+            checkpoint,
+            {
+                "run": run,
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "generator": generator.get_state(),
+                "history": history,
+            },
+        )
     wall_time = time.perf_counter() - start
 
     final = evaluate(model, test_images, test_labels)
@@ -225,6 +274,8 @@ def train(args: argparse.Namespace) -> Path:
         "cpu_count": os.cpu_count(),
         "command": "python -m training.train " + shlex.join(sys.argv[1:]),
     }
+    if resumed is not None:
+        training_info["resumed_after_epoch"] = resumed["epoch"]
     output_dir = Path(args.output_dir)
     with staged_directory(output_dir) as staging:
         model.cpu().to(memory_format=torch.contiguous_format).save_pretrained(staging)
@@ -239,6 +290,7 @@ def train(args: argparse.Namespace) -> Path:
             history=history,
         )
         write_model_card(staging)
+    checkpoint.unlink(missing_ok=True)
     print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
     return output_dir
 
@@ -247,11 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         output_dir = train(args)
-    except DataError as err:
+    except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\nInterrupted: nothing was written, {args.output_dir} is unchanged.", file=sys.stderr)
+        message = f"\nInterrupted: {args.output_dir} is unchanged."
+        if checkpoint_path(args.output_dir).exists():
+            message += " The same command with --resume continues from the last completed epoch."
+        print(message, file=sys.stderr)
         return 130
     if args.push_to:
         return push_folder(output_dir, args.push_to, args)

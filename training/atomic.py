@@ -1,0 +1,139 @@
+"""Write folders and files so that a reader, or a run killed at any instant, never sees them half-written.
+
+A folder is built in a hidden sibling (``.NAME.tmp-PID-*``) and swapped into place in one step; a file is
+written beside its target and renamed over it. Staging folders left by a killed run are removed by the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2  # renameat2(2): swap two paths atomically
+
+
+@contextlib.contextmanager
+def staged_directory(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
+
+    On any exception (Ctrl-C included) the temporary folder is removed and ``target`` is untouched; after a
+    SIGKILL, ``target`` is still the previous complete folder (or absent) and the next call tidies up.
+    """
+    target = Path(target).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_staging(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    try:
+        yield staging
+        apply_umask(staging)
+        replace_directory(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Put ``new`` at ``target``. An existing ``target`` is swapped out atomically where the system can
+    (Linux), otherwise by two renames."""
+    if not target.exists():
+        new.rename(target)
+        return
+    if exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now names the previous folder
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def remove_abandoned_staging(target: Path) -> None:
+    """Remove ``.NAME.tmp-PID-*`` / ``.NAME.old-PID-*`` siblings whose process is gone (killed runs).
+
+    An ``.old`` folder is put back first if ``target`` itself is missing: the run died between two renames.
+    """
+    for path in sorted(target.parent.glob(f".{target.name}.*-*-*")):
+        kind, _, rest = path.name[len(target.name) + 2 :].partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or process_alive(int(pid)):
+            continue
+        if kind == "old" and not target.exists():
+            path.rename(target)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def write_file(target: str | os.PathLike, write: Callable[[Path], None]) -> None:
+    """Call ``write(path)`` on a temporary file beside ``target``, then rename it over ``target``."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(name))
+        apply_umask_to_file(Path(name))
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def move_files_into(staging: Path, target: Path) -> None:
+    """Replace files in ``target`` with those of ``staging``, each by an atomic rename."""
+    apply_umask(staging)
+    for path in sorted(staging.iterdir()):
+        os.replace(path, target / path.name)
+
+
+def apply_umask(folder: Path) -> None:
+    """Give a staged folder and its files the usual permissions (temporary files are created owner-only)."""
+    folder.chmod(0o777 & ~current_umask())
+    for path in folder.iterdir():
+        if path.is_dir():
+            path.chmod(0o777 & ~current_umask())
+        else:
+            apply_umask_to_file(path)
+
+
+def apply_umask_to_file(path: Path) -> None:
+    path.chmod(0o666 & ~current_umask())
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
