@@ -69,3 +69,38 @@ def hub(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("HF_TOKEN", "hf_valid_token_for_tests")
     with HubStub(HUB_PORT) as stub:
         yield stub
+
+
+class GatedApp:
+    """The demo on 127.0.0.1 with one worker and a queue of ``max_size``, whose model waits at ``gate``:
+    requests pile up until the test opens it, so a full queue is certain, not a matter of timing."""
+
+    def __init__(self, max_size: int) -> None:
+        import threading
+
+        import app
+        from mnist_hub.showcase import load_showcase
+
+        self.gate = threading.Event()
+        self.max_size = max_size
+        showcase = load_showcase()
+        predict_proba = showcase.model.predict_proba
+
+        def wait_then_predict(images, **kwargs):
+            self.gate.wait(120)
+            return predict_proba(images, **kwargs)
+
+        showcase.model.predict_proba = wait_then_predict
+        self.demo = app.build_demo(showcase)
+        self.demo.queue(default_concurrency_limit=1, max_size=max_size)
+        port = _free_port()
+        self.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+        self.url = f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture()
+def gated_app():
+    gated = GatedApp(max_size=2)
+    yield gated
+    gated.gate.set()
+    gated.demo.close()

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -281,3 +282,39 @@ def test_small_load_round_is_all_answered_right(server):
     rounds = load.main(["--url", server, "--clients", "8", "--requests", "5", "--rounds", "1"])
     assert rounds[0].errors == [] and rounds[0].wrong == 0
     assert len(rounds[0].latencies) == 40
+
+
+def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(gated_app, files):
+    """One request running, max_size waiting: the rest are told at once, while the queue is still blocked."""
+    import urllib.error
+    import urllib.request
+
+    burst = 1 + gated_app.max_size + 3
+    pool = ThreadPoolExecutor(max_workers=burst)
+    upload = handle_file(str(files["seven"]))
+    futures = [
+        pool.submit(lambda: Client(gated_app.url, verbose=False).predict(upload, api_name="/classify_upload"))
+        for _ in range(burst)
+    ]
+    deadline = time.monotonic() + 60
+    while sum(f.done() for f in futures) < burst - 1 - gated_app.max_size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the gate is still shut: whatever has completed was refused
+    refused = [str(f.exception()) for f in futures if f.done()]
+    assert refused == ["Queue is full! Please try again."] * 3
+    # What the browser gets, and shows as "This application is currently busy. Please try again.":
+    request = urllib.request.Request(
+        f"{gated_app.url}gradio_api/call/classify_upload",
+        data=b'{"data": [null]}',
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 503 and b"Queue is full" in err.value.read()
+
+    gated_app.gate.set()
+    answered = [future.result(timeout=60) for future in futures if not future.exception(timeout=60)]
+    assert [top(label) for label, _ in answered] == ["7"] * (1 + gated_app.max_size)
+    label, _ = Client(gated_app.url, verbose=False).predict(upload, api_name="/classify_upload")
+    assert top(label) == "7"
+    pool.shutdown()

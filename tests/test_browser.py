@@ -101,3 +101,41 @@ def test_misses_tab_shows_captioned_digits(page):
     expect(caption).to_contain_text("true ")
     expect(caption).to_contain_text("→ predicted ")
     page.screenshot(path=str(ARTIFACTS / "demo-misses.png"))
+
+
+def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    from drawing import SEVEN as SEVEN_STROKES
+    from drawing import draw
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import Status
+
+    digit = tmp_path / "seven.png"
+    draw(SEVEN_STROKES).save(digit)
+    client = Client(gated_app.url, verbose=False)
+    held = client.submit(handle_file(str(digit)), api_name="/classify_upload")  # its model waits at the gate
+    deadline = time.monotonic() + 60
+    while held.status().code != Status.PROCESSING and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for _ in range(gated_app.max_size):  # fill the waiting line behind it
+        request = urllib.request.Request(
+            f"{gated_app.url}gradio_api/call/classify_upload",
+            data=json.dumps({"data": [None]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=30).close()
+    assert len(gated_app.demo._queue) == gated_app.max_size
+
+    busy = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    busy.goto(gated_app.url)
+    busy.get_by_role("tab", name="Upload").click()
+    busy.locator("#upload input[type=file]").set_input_files(str(digit))
+    expect(busy.get_by_text("This application is currently busy. Please try again.")).to_be_visible(timeout=20_000)
+    busy.screenshot(path=str(ARTIFACTS / "demo-busy.png"))
+    busy.close()
+    gated_app.gate.set()
+    assert held.result(timeout=60)[0]["label"] == "7"
