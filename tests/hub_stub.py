@@ -2,7 +2,8 @@
 
 It speaks the endpoints a push, a tag, a branch and a download use (see ../shared/notes/huggingface-hub-2.4.md):
 enough to push revisions and load them back with ``from_pretrained``. Writes need ``Bearer hf_valid...``.
-``fail_next`` makes the next matching request fail (an HTTP status, or "drop" to close the connection).
+``fail_next`` makes the next matching request fail (an HTTP status, "drop" to close the connection, or "echo"
+for a 500 whose message repeats the Authorization header).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class HubStub:
     def __init__(self, port: int = 0) -> None:
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
-        self.fail_next: dict[str, int | str] = {}  # path regex -> status or "drop"
+        self.fail_next: dict[str, int | str] = {}  # path regex -> status, "drop" or "echo"
+        self.authorizations: list[str] = []  # the Authorization header of each request
         self.yaml_errors: list[str] = []  # what /api/validate-yaml reports about a card
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -104,6 +106,9 @@ class HubStub:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return True
+                if fault == "echo":  # a careless server that repeats the request's credentials
+                    self._send(500, {"error": f"internal error for {self.headers.get('Authorization')}"})
+                    return True
                 self._send(int(fault), {"error": "injected failure"})
                 return True
 
@@ -115,6 +120,7 @@ class HubStub:
 
             def _download(self) -> None:
                 stub.requests.append((self.command, self.path))
+                stub.authorizations.append(self.headers.get("Authorization", ""))
                 if self._injected_fault():
                     return
                 match = re.match(r"^/(?:api/)?([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", urlparse(self.path).path)
@@ -136,6 +142,7 @@ class HubStub:
 
             def do_POST(self) -> None:
                 stub.requests.append((self.command, self.path))
+                stub.authorizations.append(self.headers.get("Authorization", ""))
                 if self._injected_fault():
                     return
                 url = urlparse(self.path)

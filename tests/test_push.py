@@ -141,6 +141,29 @@ def test_failures_are_one_line_and_leave_no_partial_revision(hub, tmp_path, caps
         assert hub.files(REPO)["model.safetensors"] == (folder / "model.safetensors").read_bytes()
 
 
+@pytest.mark.parametrize(
+    "fault", [None, {r"/commit/": 500}, {r"/commit/": "drop"}, {r"/commit/": "echo"}, {r"/repos/create": "echo"}]
+)
+def test_the_token_never_appears_in_any_output_or_log(hub, tmp_path, capsys, caplog, monkeypatch, fault):
+    """Given by $HF_TOKEN, through success and failures (one of which echoes the credentials back), with
+    huggingface_hub logging at DEBUG: the token is nowhere in stdout, stderr or the log records."""
+    import logging
+
+    token = "hf_valid_secret_for_this_test"
+    monkeypatch.setenv("HF_TOKEN", token)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="huggingface_hub")
+    hub.fail_next.update(fault or {})
+    folder = variant(tmp_path, "m", seed=1, accuracy=0.986)
+    code = push_script.main([str(folder), "--repo-id", REPO])
+    assert code == (0 if fault is None else 1)
+    out, err = capsys.readouterr()
+    if fault is not None and "echo" in fault.values():
+        assert err.startswith("error: The Hub refused the push") and "***" in err
+    assert any(token in auth for auth in hub.authorizations), "the token did reach the Hub"
+    assert token not in out + err + caplog.text
+
+
 def test_no_token(hub, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HF_TOKEN")
     monkeypatch.setattr(push_script, "get_token", lambda: None)

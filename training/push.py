@@ -194,8 +194,8 @@ def explain_hub_error(err: Exception, repo_id: str) -> str:
             return "The Hub rejected the token (401): check --token, $HF_TOKEN or `hf auth login`."
         if status == 403:
             return f"The token may not write to {repo_id} (403)."
-        first = str(err).strip().splitlines()[0]
-        return f"The Hub refused the push ({first})."
+        reason = (err.server_message or "").strip().splitlines() or str(err).strip().splitlines()
+        return f"The Hub refused the push ({status or 'no status'}: {reason[0]})."
     if isinstance(err, LocalEntryNotFoundError):
         return "Cannot reach the Hub (connection failed, or HF_HUB_OFFLINE=1 is set)."
     if isinstance(err, ValueError) and "metadata" in str(err).lower():
