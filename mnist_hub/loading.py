@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -58,7 +59,8 @@ def load_model(
     ``$MNIST_HUB_REVISION``) are used, else the bundled ``DEFAULT_MODEL``.
     """
     model_id, revision = resolve_model_id(model_id, revision)
-    if is_local_reference(model_id):
+    local = is_local_reference(model_id)
+    if local:
         folder = Path(model_id).expanduser()
         if not folder.is_dir():
             raise ModelLoadError(f"Model folder {model_id} does not exist.")
@@ -70,20 +72,23 @@ def load_model(
     else:
         source = model_id
     where = f"{model_id}" + (f" at revision {revision}" if revision else "")
-    not_local = "" if is_local_reference(model_id) else f" (there is no local folder {model_id} either)"
+    not_local = "" if local else f" (there is no local folder {model_id} either)"
+    missing = CONFIG_NAME
     try:
+        if not local:  # a repo's config.json is required too (the mixin would fall back to default sizes)
+            hf_hub_download(model_id, CONFIG_NAME, revision=revision)
+        missing = WEIGHTS_NAME
         model = ConvolutionalNetwork.from_pretrained(source, revision=revision, map_location=map_location)
     except RepositoryNotFoundError:
         raise ModelLoadError(f"Hub repo {model_id} was not found (or you have no access to it){not_local}.") from None
     except RevisionNotFoundError:
         raise ModelLoadError(f"Hub repo {model_id} has no revision {revision}.") from None
-    except (EntryNotFoundError, LocalEntryNotFoundError) as err:
-        reason = (
-            "is not in the local Hub cache and the Hub cannot be reached"
-            if isinstance(err, LocalEntryNotFoundError)
-            else f"has no {CONFIG_NAME} or {WEIGHTS_NAME}"
-        )
+    except LocalEntryNotFoundError:
+        reason = "is not in the local Hub cache and the Hub cannot be reached"
         raise ModelLoadError(f"Model {where} {reason}{not_local}.") from None
+    except EntryNotFoundError:
+        hint = " (a pickled pytorch_model.bin is never loaded)" if missing == WEIGHTS_NAME else ""
+        raise ModelLoadError(f"Hub repo {where} has no {missing}{hint}.") from None
     except HFValidationError:
         raise ModelLoadError(f"{model_id!r} is neither a model folder nor a valid Hub repo id.") from None
     except HfHubHTTPError as err:

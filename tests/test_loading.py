@@ -77,37 +77,6 @@ def test_folder_without_weights(saved):
         load_model(folder)
 
 
-def test_folder_with_only_pickled_weights_is_refused(saved):
-    model, folder = saved
-    (folder / "model.safetensors").unlink()
-    torch.save(model.state_dict(), folder / "pytorch_model.bin")
-    with pytest.raises(ModelLoadError, match=r"no model.safetensors \(pickled pytorch_model.bin is not loaded\)"):
-        load_model(folder)
-
-
-def test_folder_without_config(saved):
-    _, folder = saved
-    (folder / "config.json").unlink()
-    with pytest.raises(ModelLoadError, match=r"has no config\.json"):
-        load_model(folder)
-
-
-def test_truncated_weights(saved):
-    _, folder = saved
-    data = (folder / "model.safetensors").read_bytes()
-    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelLoadError, match="corrupt"):
-        load_model(folder)
-
-
-def test_config_that_does_not_match_the_weights(saved):
-    _, folder = saved
-    config = folder / "config.json"
-    config.write_text(config.read_text().replace('"fc1_features": 120', '"fc1_features": 100'))
-    with pytest.raises(ModelLoadError, match=r"do not match its config\.json"):
-        load_model(folder)
-
-
 def test_unknown_repo_offline():
     with pytest.raises(ModelLoadError, match=r"nobody/missing .*not in the local Hub cache"):
         load_model("nobody/missing")
@@ -123,3 +92,57 @@ def test_unknown_revision_offline(saved):
 def test_path_that_cannot_be_a_repo_id(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_model("./runs/missing-model")
+
+
+class Booby:
+    """Unpickling this creates ``marker``: proof of whether a loader ran pickled code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def damage(folder: Path, fault: str, marker: Path) -> None:
+    weights, config = folder / "model.safetensors", folder / "config.json"
+    if fault == "only pytorch_model.bin":
+        weights.unlink()
+        torch.save({"trap": Booby(marker)}, folder / "pytorch_model.bin")
+    elif fault == "truncated weights":
+        weights.write_bytes(weights.read_bytes()[:1000])
+    elif fault == "config does not match":
+        config.write_text(config.read_text().replace('"fc2_features": 84', '"fc2_features": 80'))
+    elif fault == "no config.json":
+        config.unlink()
+
+
+FAULTS = {
+    "only pytorch_model.bin": r"no model\.safetensors \(a? ?pickled pytorch_model\.bin is (not|never) loaded\)",
+    "truncated weights": "corrupt",
+    "config does not match": r"do not match its config\.json",
+    "no config.json": r"no config\.json",
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("where", ["folder", "hub"])
+def test_damaged_models_are_one_clear_line_and_nothing_is_unpickled(request, saved, tmp_path, fault, where):
+    from hub_stub import Repo
+
+    _, folder = saved
+    marker = tmp_path / "unpickled"
+    damage(folder, fault, marker)
+    source = str(folder)
+    if where == "hub":  # the same files as a repo on the Hub test double
+        hub = request.getfixturevalue("hub")
+        source = "someone/damaged"
+        hub.repos[source] = Repo(commits={"d" * 40: {p.name: p.read_bytes() for p in folder.iterdir()}})
+        hub.repos[source].refs["main"] = "d" * 40
+    with pytest.raises(ModelLoadError, match=FAULTS[fault]) as err:
+        load_model(source)
+    assert "\n" not in str(err.value)
+    if fault != "no config.json":  # without one, the mixin's own entry point uses the default sizes
+        with pytest.raises(Exception):  # noqa: B017 - the mixin's own entry point refuses it too
+            ConvolutionalNetwork.from_pretrained(source)
+    assert not marker.exists(), "a pickle was loaded"
