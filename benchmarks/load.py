@@ -2,6 +2,7 @@
 
     python benchmarks/load.py                       # starts app.py on 127.0.0.1, 32 clients x 20 requests, 2 rounds
     python benchmarks/load.py --url http://127.0.0.1:7860/ --clients 8 --requests 5
+    python benchmarks/load.py --update-readme       # and write the figures into README.md
 
 Prints requests/s, p50/p95/max latency, errors and wrong answers per round, and the server's resident memory
 after each round (it should stay flat). Only ever talks to 127.0.0.1.
@@ -25,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 # (digit, strokes in unit coordinates) the bundled model reads without doubt.
 DIGITS = {
@@ -140,23 +142,38 @@ def main(argv: list[str] | None = None) -> list[Round]:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--requests", type=int, default=20, help="requests per client per round")
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--update-readme", action="store_true", help="write the figures into README.md's load block")
     args = p.parse_args(argv)
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         raise SystemExit("load tests only target this machine (127.0.0.1)")
     app, url = (None, args.url) if args.url else start_app()
-    rounds = []
+    rounds, memory, lines = [], [], []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
     try:
         with tempfile.TemporaryDirectory() as tmp:
             files = draw_files(Path(tmp))
+            say(f"{args.clients} clients x {args.requests} requests per round, both endpoints, {os.cpu_count()} CPUs")
             for number in range(1, args.rounds + 1):
                 rounds.append(run_round(url, files, args.clients, args.requests))
-                print(f"round {number}: " + rounds[-1].summary(resident_mb(app.pid if app else None)), flush=True)
+                memory.append(resident_mb(app.pid if app else None))
+                say(f"round {number}: " + rounds[-1].summary(memory[-1]))
                 for error in sorted(set(rounds[-1].errors))[:5]:
-                    print(f"  error: {error}")
+                    say(f"  error: {error}")
     finally:
         if app is not None:
             app.terminate()
             app.wait(timeout=20)
+    if len(memory) > 1 and None not in memory:
+        say(f"server memory from round 1 to round {len(memory)}: {memory[-1] - memory[0]:+.0f} MB (target: flat)")
+    if args.update_readme:
+        from benchmarks.readme import update_readme_block
+
+        command = "python benchmarks/load.py --update-readme"
+        update_readme_block("load", "\n".join(lines), command)
     return rounds
 
 

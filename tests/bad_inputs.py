@@ -46,7 +46,7 @@ def truncated(fmt: str) -> Callable[[Path], None]:
 
 
 def decompression_bomb(path: Path, side: int = 20_000) -> None:
-    """A valid 1-bit PNG of side x side (400 million pixels) that is ~60 kB on disk, written row by row."""
+    """A valid 1-bit PNG of side x side (400 million pixels) that is under 100 kB on disk, written row by row."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

@@ -92,9 +92,16 @@ class GatedApp:
 
         showcase.model.predict_proba = wait_then_predict
         self.demo = app.build_demo(showcase)
-        self.demo.queue(default_concurrency_limit=1, max_size=max_size)
         port = _free_port()
-        self.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+        app.serve(
+            self.demo,
+            workers=1,
+            queue_size=max_size,
+            server_name="127.0.0.1",
+            server_port=port,
+            prevent_thread_lock=True,
+            quiet=True,
+        )
         self.url = f"http://127.0.0.1:{port}/"
 
 

@@ -42,10 +42,7 @@ def demo():
 @pytest.fixture(scope="module")
 def server(demo):
     port = free_port()
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_FILE_SIZE
-    )
+    app.serve(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
@@ -318,3 +315,10 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
     label, _ = Client(gated_app.url, verbose=False).predict(upload, api_name="/classify_upload")
     assert top(label) == "7"
     pool.shutdown()
+
+
+def test_the_state_kept_per_session_is_bounded(server, demo):
+    """Gradio keeps a copy of the UI's state for every session; the demo keeps at most SESSIONS_KEPT of them."""
+    for _ in range(app.SESSIONS_KEPT + 10):  # each API call is a session of its own
+        assert "event: complete" in call_api(server, "classify_upload", None)
+    assert len(demo.state_holder.session_data) == app.SESSIONS_KEPT

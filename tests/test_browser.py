@@ -44,8 +44,7 @@ def url():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo = app.build_demo(load_showcase())
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    app.serve(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
