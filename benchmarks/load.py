@@ -66,14 +66,15 @@ def draw_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def run_round(url: str, files: dict[str, Path], clients: int, requests: int) -> Round:
+def run_round(url: str, files: dict[str, Path], clients: int, requests: int, sessions: list | None = None) -> Round:
+    """One round: ``clients`` threads, each a new ``gradio_client`` session (or ``sessions[i]``), ``requests`` each."""
     from gradio_client import Client, handle_file
 
     result = Round()
     digits = list(files)
 
     def client_session(index: int) -> None:
-        client = Client(url, verbose=False)
+        client = sessions[index] if sessions else Client(url, verbose=False)
         for i in range(requests):
             digit = digits[(index + i) % len(digits)]
             upload = (index + i) % 2 == 0
@@ -142,6 +143,11 @@ def main(argv: list[str] | None = None) -> list[Round]:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--requests", type=int, default=20, help="requests per client per round")
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument(
+        "--same-sessions",
+        action="store_true",
+        help="reuse the clients' sessions across rounds (default: new sessions each round, as new visitors are)",
+    )
     p.add_argument("--update-readme", action="store_true", help="write the figures into README.md's load block")
     args = p.parse_args(argv)
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
@@ -156,9 +162,16 @@ def main(argv: list[str] | None = None) -> list[Round]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             files = draw_files(Path(tmp))
-            say(f"{args.clients} clients x {args.requests} requests per round, both endpoints, {os.cpu_count()} CPUs")
+            sessions = None
+            if args.same_sessions:
+                from gradio_client import Client
+
+                sessions = [Client(url, verbose=False) for _ in range(args.clients)]
+            kind = "the same sessions every round" if args.same_sessions else "new sessions each round"
+            cpus = os.cpu_count()
+            say(f"{args.clients} clients x {args.requests} requests per round ({kind}), both endpoints, {cpus} CPUs")
             for number in range(1, args.rounds + 1):
-                rounds.append(run_round(url, files, args.clients, args.requests))
+                rounds.append(run_round(url, files, args.clients, args.requests, sessions))
                 memory.append(resident_mb(app.pid if app else None))
                 say(f"round {number}: " + rounds[-1].summary(memory[-1]))
                 for error in sorted(set(rounds[-1].errors))[:5]:
