@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def uninterrupted(tmp_path_factory, mnist_data_dir) -> Path:
 def test_sigkill_leaves_the_previous_model_and_resume_ends_with_the_same_weights(uninterrupted, tmp_path):
     out = tmp_path / "model"
     previous = DEFAULT_MODEL  # a complete model already at the output path
-    subprocess.run(["cp", "-r", str(previous), str(out)], check=True)
+    shutil.copytree(previous, out)
     before = folder_digest(out)
     checkpoint = checkpoint_path(out)
 
@@ -173,3 +174,8 @@ def test_staging_left_by_a_killed_run_is_tidied_and_a_lost_folder_put_back(tmp_p
     remove_abandoned_staging(target)
     assert (target / "weights").read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == [f".model.tmp-{os.getpid()}-ghi", ".other.tmp-1-x", "model"]
+
+    checkpoint = checkpoint_path(target)
+    (tmp_path / f".{checkpoint.name}.tmp-{gone}-jkl").write_bytes(b"half a checkpoint")  # killed in torch.save
+    save_checkpoint(checkpoint, {"epoch": 1})
+    assert sorted(p.name for p in tmp_path.iterdir() if "checkpoint" in p.name) == [checkpoint.name]

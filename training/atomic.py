@@ -1,7 +1,7 @@
 """Write folders and files so that a reader, or a run killed at any instant, never sees them half-written.
 
 A folder is built in a hidden sibling (``.NAME.tmp-PID-*``) and swapped into place in one step; a file is
-written beside its target and renamed over it. Staging folders left by a killed run are removed by the next.
+written beside its target and renamed over it. Staging folders and files a killed run left are removed by the next.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 def remove_abandoned_staging(target: Path) -> None:
-    """Remove ``.NAME.tmp-PID-*`` / ``.NAME.old-PID-*`` siblings whose process is gone (killed runs).
+    """Remove ``.NAME.tmp-PID-*`` / ``.NAME.old-PID-*`` siblings (folders or files) whose process is gone.
 
     An ``.old`` folder is put back first if ``target`` itself is missing: the run died between two renames.
     """
@@ -83,8 +83,10 @@ def remove_abandoned_staging(target: Path) -> None:
             continue
         if kind == "old" and not target.exists():
             path.rename(target)
-        else:
+        elif path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def process_alive(pid: int) -> bool:
@@ -101,6 +103,7 @@ def write_file(target: str | os.PathLike, write: Callable[[Path], None]) -> None
     """Call ``write(path)`` on a temporary file beside ``target``, then rename it over ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_staging(target)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
     os.close(fd)
     try:
