@@ -108,7 +108,7 @@ def write_file(target: str | os.PathLike, write: Callable[[Path], None]) -> None
     os.close(fd)
     try:
         write(Path(name))
-        apply_umask_to_file(Path(name))
+        apply_umask(Path(name))
         os.replace(name, target)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -122,21 +122,15 @@ def move_files_into(staging: Path, target: Path) -> None:
         os.replace(path, target / path.name)
 
 
-def apply_umask(folder: Path) -> None:
-    """Give a staged folder and its files the usual permissions (temporary files are created owner-only)."""
-    folder.chmod(0o777 & ~current_umask())
-    for path in folder.iterdir():
-        if path.is_dir():
-            path.chmod(0o777 & ~current_umask())
-        else:
-            apply_umask_to_file(path)
-
-
-def apply_umask_to_file(path: Path) -> None:
-    path.chmod(0o666 & ~current_umask())
+def apply_umask(path: Path) -> None:
+    """Give a staged file, or a folder and its files, the usual permissions (temporary ones are owner-only)."""
+    umask = current_umask()
+    for item in [path, *path.iterdir()] if path.is_dir() else [path]:
+        item.chmod((0o777 if item.is_dir() else 0o666) & ~umask)
 
 
 def current_umask() -> int:
+    """The process umask (read once per call: reading it means setting it for an instant)."""
     umask = os.umask(0)
     os.umask(umask)
     return umask
