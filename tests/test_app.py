@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
+import gradio_api
 import pytest
 from bad_inputs import CASES, write_case
 from drawing import FOUR, ONE, SEVEN, draw
@@ -233,31 +234,16 @@ def test_malformed_upload_values_get_a_clear_answer(client, files, value, answer
     assert_still_answers(client, files)
 
 
-def call_api(server: str, api_name: str, value) -> str:
-    """A raw call to /gradio_api/call/<api_name> (gradio_client would upload a local path itself)."""
-    import json
-    import urllib.request
-
-    url = f"{server}gradio_api/call/{api_name}"
-    request = urllib.request.Request(
-        url, data=json.dumps({"data": [value]}).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        event_id = json.load(response)["event_id"]
-    with urllib.request.urlopen(f"{url}/{event_id}", timeout=30) as response:
-        return response.read().decode()
-
-
 def test_a_server_path_in_place_of_an_upload_is_refused(server, client, files):
     """Only files uploaded through Gradio reach the model: a payload naming a file on the server is refused."""
     secret = ROOT / "tests" / "__server_side_seven__.png"  # in the working directory, which Gradio may serve
     draw(SEVEN).save(secret)
     try:
-        answer = call_api(server, "classify_upload", {"path": str(secret), "meta": {"_type": "gradio.FileData"}})
+        answer = gradio_api.call(server, "classify_upload", {"path": str(secret), "meta": {"_type": "gradio.FileData"}})
     finally:
         secret.unlink()
     assert "event: error" in answer and '"7"' not in answer
-    assert "event: complete" in call_api(server, "classify_upload", None)  # and the next request is answered
+    assert "event: complete" in gradio_api.call(server, "classify_upload", None)  # and the next request is answered
     assert_still_answers(client, files)
 
 
@@ -284,7 +270,6 @@ def test_small_load_round_is_all_answered_right(server):
 def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(gated_app, files):
     """One request running, max_size waiting: the rest are told at once, while the queue is still blocked."""
     import urllib.error
-    import urllib.request
 
     burst = 1 + gated_app.max_size + 3
     pool = ThreadPoolExecutor(max_workers=burst)
@@ -300,13 +285,8 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
     refused = [str(f.exception()) for f in futures if f.done()]
     assert refused == ["Queue is full! Please try again."] * 3
     # What the browser gets, and shows as "This application is currently busy. Please try again.":
-    request = urllib.request.Request(
-        f"{gated_app.url}gradio_api/call/classify_upload",
-        data=b'{"data": [null]}',
-        headers={"Content-Type": "application/json"},
-    )
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(request, timeout=30)
+        gradio_api.join(gated_app.url, "classify_upload", None)
     assert err.value.code == 503 and b"Queue is full" in err.value.read()
 
     gated_app.gate.set()
@@ -320,5 +300,5 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
 def test_the_state_kept_per_session_is_bounded(server, demo):
     """Gradio keeps a copy of the UI's state for every session; the demo keeps at most SESSIONS_KEPT of them."""
     for _ in range(app.SESSIONS_KEPT + 10):  # each API call is a session of its own
-        assert "event: complete" in call_api(server, "classify_upload", None)
+        assert "event: complete" in gradio_api.call(server, "classify_upload", None)
     assert len(demo.state_holder.session_data) == app.SESSIONS_KEPT

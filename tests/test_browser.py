@@ -103,11 +103,9 @@ def test_misses_tab_shows_captioned_digits(page):
 
 
 def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
-    import json
     import time
-    import urllib.error
-    import urllib.request
 
+    import gradio_api
     from drawing import SEVEN as SEVEN_STROKES
     from drawing import draw
     from gradio_client import Client, handle_file
@@ -121,12 +119,7 @@ def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
     while held.status().code != Status.PROCESSING and time.monotonic() < deadline:
         time.sleep(0.05)
     for _ in range(gated_app.max_size):  # fill the waiting line behind it
-        request = urllib.request.Request(
-            f"{gated_app.url}gradio_api/call/classify_upload",
-            data=json.dumps({"data": [None]}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(request, timeout=30).close()
+        gradio_api.join(gated_app.url, "classify_upload", None)
     assert len(gated_app.demo._queue) == gated_app.max_size
 
     busy = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
