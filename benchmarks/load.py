@@ -23,17 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-# (digit, strokes in unit coordinates) the bundled model reads without doubt.
-DIGITS = {
-    "1": [[(0.5, 0.1), (0.5, 0.9)]],
-    "7": [[(0.2, 0.15), (0.8, 0.15), (0.4, 0.9)]],
-    "4": [[(0.6, 0.1), (0.15, 0.6), (0.85, 0.6)], [(0.62, 0.35), (0.62, 0.9)]],
-}
 
 
 @dataclass
@@ -55,14 +47,13 @@ class Round:
 
 
 def draw_files(folder: Path) -> dict[str, Path]:
+    """A drawn 1, 7 and 4 as PNG files: the drawings the app's tests read (tests/drawing.py)."""
+    from tests.drawing import FOUR, ONE, SEVEN, draw
+
     files = {}
-    for digit, strokes in DIGITS.items():
-        image = Image.new("RGB", (280, 280), "white")
-        pen = ImageDraw.Draw(image)
-        for stroke in strokes:
-            pen.line([(x * 280, y * 280) for x, y in stroke], fill="black", width=18)
+    for digit, strokes in (("1", ONE), ("7", SEVEN), ("4", FOUR)):
         files[digit] = folder / f"{digit}.png"
-        image.save(files[digit])
+        draw(strokes).save(files[digit])
     return files
 
 
