@@ -12,11 +12,17 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from the demo unless asked for
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Gradio keeps the last 10,000 events for its /monitoring dashboard and summarises them all with pandas after
+# every event, dashboard on or not: the server's memory grew with every request, and at 10,000 events each
+# summary takes 18 ms of CPU. The demo has no dashboard (serve() turns it off): keep one, never summarise.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31 - 1))
 
 import gradio as gr
 import pydantic
 
 from mnist_hub.loading import ModelLoadError
+from mnist_hub.malloc import keep_memory_flat
 from mnist_hub.predict import predict
 from mnist_hub.preprocessing import ImageError
 from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, Showcase, load_showcase
@@ -208,10 +214,17 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
 def serve(demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, **launch) -> None:
     """Queue and launch ``demo`` with the demo's limits; ``launch`` adds Gradio launch options (host, port...)."""
     demo.queue(default_concurrency_limit=workers, max_size=queue_size)
-    demo.launch(max_file_size=MAX_FILE_SIZE, show_error=False, state_session_capacity=SESSIONS_KEPT, **launch)
+    demo.launch(
+        max_file_size=MAX_FILE_SIZE,
+        show_error=False,
+        state_session_capacity=SESSIONS_KEPT,
+        enable_monitoring=False,
+        **launch,
+    )
 
 
 def main() -> None:
+    keep_memory_flat()  # before the server starts its threads (mnist_hub/malloc.py)
     try:
         showcase = load_showcase()
     except ModelLoadError as err:

@@ -9,6 +9,8 @@ import re
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -152,8 +154,6 @@ def test_misses_tab_function(demo):
 
 
 def test_server_does_not_serve_arbitrary_files(server):
-    import urllib.error
-    import urllib.request
 
     for target in ("/etc/passwd", str(ROOT / "app.py"), "../../../../etc/passwd"):
         try:
@@ -167,8 +167,6 @@ def test_server_does_not_serve_arbitrary_files(server):
 
 
 def test_uploads_above_the_size_limit_are_refused(server, tmp_path):
-    import urllib.error
-    import urllib.request
 
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * (11 * 1024 * 1024)
     boundary = "mnisthubboundary"
@@ -269,7 +267,6 @@ def test_small_load_round_is_all_answered_right(server):
 
 def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(gated_app, files):
     """One request running, max_size waiting: the rest are told at once, while the queue is still blocked."""
-    import urllib.error
 
     burst = 1 + gated_app.max_size + 3
     pool = ThreadPoolExecutor(max_workers=burst)
@@ -302,3 +299,13 @@ def test_the_state_kept_per_session_is_bounded(server, demo):
     for _ in range(app.SESSIONS_KEPT + 10):  # each API call is a session of its own
         assert "event: complete" in gradio_api.call(server, "classify_upload", None)
     assert len(demo.state_holder.session_data) == app.SESSIONS_KEPT
+
+
+def test_no_request_history_is_kept_and_there_is_no_monitoring_dashboard(server, demo):
+    """Gradio would keep 10,000 events for its dashboard, re-summarised after every one (see app.py)."""
+    for _ in range(3):
+        assert "event: complete" in gradio_api.call(server, "classify_upload", None)
+    assert len(demo._queue.event_analytics) == 1
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server}monitoring/summary", timeout=10)
+    assert refused.value.code == 403
