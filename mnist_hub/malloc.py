@@ -29,11 +29,11 @@ def keep_memory_flat() -> list[str]:
     """Fix the mmap threshold and share one heap among all threads; call it before starting threads.
 
     Returns the settings made (by their environment variables' names): none where malloc is not glibc's (macOS,
-    musl) and none that the environment sets already.
+    musl, Windows) and none that the environment sets already.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: Windows has no process-wide symbol table
         return []
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
