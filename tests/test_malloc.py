@@ -43,7 +43,7 @@ PROBE = textwrap.dedent(
     threads = [threading.Thread(target=lambda: libc.malloc(100)) for _ in range(4)]
     for thread in threads:
         thread.start()
-        thread.join()  # one after the other: glibc hands a heap left by a finished thread to the next
+        thread.join()  # one after the other: a heap freed by a finished thread may or may not be reused
     with tempfile.NamedTemporaryFile() as report:
         stream = libc.fopen(report.name.encode(), b"w")
         libc.malloc_info(0, stream)
@@ -65,7 +65,9 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc"
 
 
 def test_without_it_glibc_lets_large_blocks_into_the_heap_and_gives_threads_heaps_of_their_own():
-    assert run_probe("skip") == {"made": [], "mapped": False, "heaps": 2}
+    probe = run_probe("skip")
+    assert probe["made"] == [] and probe["mapped"] is False
+    assert probe["heaps"] >= 2
 
 
 def test_with_it_large_blocks_keep_mappings_of_their_own_and_all_threads_share_one_heap():
@@ -75,4 +77,5 @@ def test_with_it_large_blocks_keep_mappings_of_their_own_and_all_threads_share_o
 
 def test_the_environments_settings_win():
     probe = run_probe("call", MALLOC_MMAP_THRESHOLD_="1048576", MALLOC_ARENA_MAX="4")
-    assert probe == {"made": [], "mapped": False, "heaps": 2}
+    assert probe["made"] == [] and probe["mapped"] is False
+    assert 2 <= probe["heaps"] <= 4
