@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> list[Round]:
     if args.update_readme:
         from benchmarks.readme import update_readme_block
 
-        command = "python benchmarks/load.py --update-readme" + (f" --rounds {args.rounds}" if args.rounds != 5 else "")
+        rounds_flag = f" --rounds {args.rounds}" if args.rounds != p.get_default("rounds") else ""
+        command = "python benchmarks/load.py --update-readme" + rounds_flag
         update_readme_block("load", "\n".join(lines), command)
     return rounds
 

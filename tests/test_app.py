@@ -154,7 +154,6 @@ def test_misses_tab_function(demo):
 
 
 def test_server_does_not_serve_arbitrary_files(server):
-
     for target in ("/etc/passwd", str(ROOT / "app.py"), "../../../../etc/passwd"):
         try:
             with urllib.request.urlopen(f"{server}gradio_api/file={target}", timeout=10) as response:
@@ -167,7 +166,6 @@ def test_server_does_not_serve_arbitrary_files(server):
 
 
 def test_uploads_above_the_size_limit_are_refused(server, tmp_path):
-
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * (11 * 1024 * 1024)
     boundary = "mnisthubboundary"
     body = (
@@ -267,7 +265,6 @@ def test_small_load_round_is_all_answered_right(server):
 
 def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(gated_app, files):
     """One request running, max_size waiting: the rest are told at once, while the queue is still blocked."""
-
     burst = 1 + gated_app.max_size + 3
     pool = ThreadPoolExecutor(max_workers=burst)
     upload = handle_file(str(files["seven"]))
