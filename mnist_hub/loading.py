@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from huggingface_hub import hf_hub_download
+from huggingface_hub import get_token, hf_hub_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -92,7 +92,10 @@ def load_model(
     except HFValidationError:
         raise ModelLoadError(f"{model_id!r} is neither a model folder nor a valid Hub repo id.") from None
     except HfHubHTTPError as err:
-        raise ModelLoadError(f"Could not download {where}: {str(err).splitlines()[0]}") from None
+        reason, token = str(err).splitlines()[0], get_token()
+        if token:  # the token of a private repo is never shown
+            reason = reason.replace(token, "***")
+        raise ModelLoadError(f"Could not download {where}: {reason}") from None
     except SafetensorError as err:
         raise ModelLoadError(f"{WEIGHTS_NAME} of {where} is corrupt: {err}") from None
     except (RuntimeError, TypeError, ValueError) as err:

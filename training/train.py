@@ -17,6 +17,7 @@ import platform
 import shlex
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -149,7 +150,25 @@ def run_settings(args: argparse.Namespace, device: torch.device) -> dict:
     }
 
 
-def train(args: argparse.Namespace) -> Path:
+def recorded_command(argv: Sequence[str], secrets: Iterable[str | None]) -> str:
+    """The command that started the run, as metrics.json and the card record it, with every secret left out.
+
+    An argument holding a secret is dropped together with the option that introduced it, however it was spelled
+    (``--token X``, ``--token=X`` or any prefix argparse accepts, such as ``--tok X``).
+    """
+    secrets = [s for s in secrets if s]
+    kept: list[str] = []
+    for arg in argv:
+        if any(secret in arg for secret in secrets):
+            if kept and kept[-1].startswith("-") and "=" not in kept[-1]:
+                kept.pop()
+            continue
+        kept.append(arg)
+    return "python -m training.train " + shlex.join(kept)
+
+
+def train(args: argparse.Namespace, command: str) -> Path:
+    """Train as ``args`` say and write the model folder; ``command`` is recorded as the way to reproduce it."""
     recipe = recipe_for(args)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -272,7 +291,7 @@ def train(args: argparse.Namespace) -> Path:
         "python_version": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
         "cpu_count": os.cpu_count(),
-        "command": "python -m training.train " + shlex.join(sys.argv[1:]),
+        "command": command,
     }
     if resumed is not None:
         training_info["resumed_after_epoch"] = resumed["epoch"]
@@ -295,10 +314,13 @@ def train(args: argparse.Namespace) -> Path:
     return output_dir
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    # A token may be given with --token (or be pasted into another flag from $HF_TOKEN): never record it.
+    command = recorded_command(argv, secrets=[args.token, os.environ.get("HF_TOKEN")])
     try:
-        output_dir = train(args)
+        output_dir = train(args, command)
     except (DataError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
