@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from huggingface_hub import get_token, hf_hub_download
@@ -17,15 +16,14 @@ from huggingface_hub.errors import (
 )
 from safetensors import SafetensorError
 
-from mnist_hub.model import CONFIG_NAME, WEIGHTS_NAME, ConvolutionalNetwork
+from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, is_local_reference
+from mnist_hub.model import ConvolutionalNetwork
 
 DEFAULT_MODEL: Path = Path(__file__).resolve().parent / "pretrained"
 """The trained model folder shipped inside the package (config, weights, card, metrics, misses)."""
 
 MODEL_ENV = "MNIST_HUB_MODEL"
 REVISION_ENV = "MNIST_HUB_REVISION"
-
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 
 
 class ModelLoadError(Exception):
@@ -36,16 +34,6 @@ def resolve_model_id(model_id: str | os.PathLike | None = None, revision: str | 
     """The model and revision to load: the arguments, else the environment, else the bundled model."""
     chosen = model_id if model_id is not None else os.environ.get(MODEL_ENV) or DEFAULT_MODEL
     return str(chosen), revision if revision is not None else os.environ.get(REVISION_ENV) or None
-
-
-def is_local_reference(model_id: str) -> bool:
-    """Whether ``model_id`` names a folder rather than a Hub repo id.
-
-    Anything that exists on disk, or that cannot be a repo id (absolute, ``./``, ``~``, more than one
-    slash), is a folder; ``user/name`` that does not exist locally is a repo id.
-    """
-    path = Path(model_id).expanduser()
-    return path.exists() or not _REPO_ID.match(model_id) or model_id.startswith(("~", "."))
 
 
 def load_model(

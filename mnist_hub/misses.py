@@ -9,8 +9,6 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-MISSES_NAME = "misses.safetensors"
-
 
 @dataclass(frozen=True)
 class Misses:

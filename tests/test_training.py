@@ -11,11 +11,11 @@ import torch
 from huggingface_hub import ModelCard
 
 from mnist_hub import load_model
+from mnist_hub.files import MODEL_FOLDER_FILES
 from mnist_hub.misses import Misses
-from tests.expected import MODEL_FOLDER_FILES
 from training import train as train_script
 from training.data import DataError, load_mnist
-from training.evaluation import evaluate
+from training.metrics import evaluate
 
 SMOKE = ["--train-limit", "3000", "--test-limit", "1000", "--epochs", "2", "--batch-size", "50", "--quiet"]
 
@@ -28,7 +28,7 @@ def trained(tmp_path_factory, mnist_data_dir) -> Path:
 
 
 def test_run_writes_every_artifact_and_nothing_else(trained):
-    assert {p.name for p in trained.iterdir()} == MODEL_FOLDER_FILES
+    assert {p.name for p in trained.iterdir()} == set(MODEL_FOLDER_FILES)
     assert [p.name for p in trained.parent.iterdir()] == ["model"], "no staging folder or checkpoint left behind"
 
 
@@ -89,7 +89,7 @@ def test_rerun_replaces_the_folder_whole(mnist_data_dir, tmp_path):
     out.mkdir()
     (out / "stale.txt").write_text("from an older run")
     assert train_script.main([*SMOKE, "--epochs", "1", "--output-dir", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == MODEL_FOLDER_FILES
+    assert {p.name for p in out.iterdir()} == set(MODEL_FOLDER_FILES)
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
@@ -112,6 +112,13 @@ def test_bad_flags_are_rejected():
         train_script.parse_args(["--epochs", "0"])
     with pytest.raises(SystemExit):
         train_script.parse_args(["--recipe", "nope"])
+
+
+def test_the_notebook_recipe_is_also_called_seed_as_before():
+    notebook = train_script.parse_args(["--recipe", "notebook"])
+    assert train_script.parse_args(["--recipe", "seed"]).recipe == notebook.recipe == "notebook"
+    recipe = train_script.recipe_for(notebook)
+    assert (recipe.epochs, recipe.batch_size, recipe.lr, recipe.schedule) == (5, 10, 1e-3, "constant")
 
 
 def test_re_evaluating_a_trained_folder_keeps_its_record_and_card(trained, tmp_path):

