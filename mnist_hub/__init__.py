@@ -15,4 +15,4 @@ __all__ = [
     "mnist_to_tensor",
     "prepare_image",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject.toml reads it)

