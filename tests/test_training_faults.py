@@ -17,7 +17,7 @@ import torch
 
 from mnist_hub import DEFAULT_MODEL
 from training import train as train_script
-from training.atomic import exchange, remove_abandoned_staging, staged_directory
+from training.atomic import remove_abandoned_staging, staged_directory
 from training.checkpoint import checkpoint_path, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,29 +145,24 @@ def test_bad_checkpoints_are_one_clear_line(tmp_path, capsys, content, message):
     assert not out.exists()
 
 
-def test_the_folder_swap_is_one_atomic_exchange(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir()
-    b.mkdir()
-    (a / "new").write_text("new")
-    (b / "old").write_text("old")
-    assert exchange(a, b), "renameat2(RENAME_EXCHANGE) is available on the Linux machines this runs on"
-    assert [p.name for p in b.iterdir()] == ["new"] and [p.name for p in a.iterdir()] == ["old"]
-
+def test_the_folder_is_replaced_whole_and_nothing_is_left_beside_it(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / "weights").write_text("previous")
+    (target / "stale").write_text("only in the previous folder")
     with staged_directory(target) as staging:
         (staging / "weights").write_text("next")
+        assert (target / "weights").read_text() == "previous", "untouched until the new folder is complete"
+    assert sorted(p.name for p in target.iterdir()) == ["weights"]
     assert (target / "weights").read_text() == "next"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "model"]
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
 def test_staging_left_by_a_killed_run_is_tidied_and_a_lost_folder_put_back(tmp_path):
     target = tmp_path / "model"
     gone = dead_pid()
     (tmp_path / f".model.tmp-{gone}-abc").mkdir()  # killed while writing
-    (tmp_path / f".model.old-{gone}-def").mkdir()  # killed between the two renames of the fallback swap
+    (tmp_path / f".model.old-{gone}-def").mkdir()  # killed between the two renames of the swap
     (tmp_path / f".model.old-{gone}-def" / "weights").write_text("previous")
     (tmp_path / f".model.tmp-{os.getpid()}-ghi").mkdir()  # a live run's: left alone
     (tmp_path / ".other.tmp-1-x").mkdir()  # another folder's: left alone

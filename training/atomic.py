@@ -1,31 +1,26 @@
 """Write folders and files so that a reader, or a run killed at any instant, never sees them half-written.
 
-A folder is built in a hidden sibling (``.NAME.tmp-PID-*``) and swapped into place in one step; a file is
-written beside its target and renamed over it. Staging folders and files a killed run left are removed by the next.
+A folder is built in a hidden sibling (``.NAME.tmp-PID-*``) and renamed into place; a file is written beside its
+target and renamed over it. Staging folders and files a killed run left are removed by the next.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-AT_FDCWD = -100
-RENAME_EXCHANGE = 2  # renameat2(2): swap two paths atomically
 
 
 @contextlib.contextmanager
 def staged_directory(target: str | os.PathLike) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
 
-    On any exception (Ctrl-C included) the temporary folder is removed and ``target`` is untouched; after a
-    SIGKILL, ``target`` is still the previous complete folder (or absent) and the next call tidies up.
+    On any exception (Ctrl-C included) the temporary folder is removed and ``target`` is untouched. After a
+    SIGKILL, ``target`` is the previous complete folder (absent if there was none) or, killed in the instant
+    between the swap's two renames, set aside; the next call tidies up and puts it back.
     """
     target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -41,34 +36,17 @@ def staged_directory(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def replace_directory(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``. An existing ``target`` is swapped out atomically where the system can
-    (Linux), otherwise by two renames."""
+    """Put ``new`` at ``target``: the previous ``target`` is renamed aside (``.NAME.old-PID-*``), ``new`` renamed
+    into place, then the old one removed. Renames within one folder are atomic everywhere; a run killed between
+    the two leaves the previous folder aside, and the next call of ``remove_abandoned_staging`` puts it back."""
     if not target.exists():
         new.rename(target)
-        return
-    if exchange(new, target):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now names the previous folder
         return
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
     old.rmdir()
     target.rename(old)
     new.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Swap two existing paths in one atomic step (renameat2 RENAME_EXCHANGE); False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if renameat2 is None:
-        return False
-    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
 
 
 def remove_abandoned_staging(target: Path) -> None:
