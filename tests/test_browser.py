@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,32 +28,22 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
 import app  # noqa: E402
 from mnist_hub.showcase import load_showcase  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # A "7" as mouse strokes, in fractions of the canvas's visible square.
 SEVEN = [[(0.30, 0.25), (0.70, 0.25), (0.45, 0.80)]]
 
 
 @pytest.fixture(scope="module")
-def url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = app.build_demo(load_showcase())
-    app.serve(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def page(url):
+def page(server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url)
+        page.goto(server)
         yield page
         browser.close()
 
@@ -106,10 +94,11 @@ def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
     import time
 
     import gradio_api
-    from drawing import SEVEN as SEVEN_STROKES
-    from drawing import draw
     from gradio_client import Client, handle_file
     from gradio_client.utils import Status
+
+    from mnist_hub.synthetic import SEVEN as SEVEN_STROKES
+    from mnist_hub.synthetic import draw
 
     digit = tmp_path / "seven.png"
     draw(SEVEN_STROKES).save(digit)

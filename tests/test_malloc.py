@@ -61,7 +61,10 @@ def run_probe(arm: str, **env: str) -> dict:
     return json.loads(done.stdout)
 
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc"),
+    pytest.mark.slow,
+]  # fresh interpreters
 
 
 def test_without_it_glibc_lets_large_blocks_into_the_heap_and_gives_threads_heaps_of_their_own():

@@ -7,9 +7,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from mnist_hub import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
 
 
 def test_wheel_ships_the_bundled_model(tmp_path):

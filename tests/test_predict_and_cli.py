@@ -10,7 +10,6 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from drawing import FOUR, SEVEN, draw
 from PIL import Image
 
 from mnist_hub import DEFAULT_MODEL, load_model
@@ -18,6 +17,7 @@ from mnist_hub.__main__ import main as cli
 from mnist_hub.misses import Misses
 from mnist_hub.predict import Prediction, predict
 from mnist_hub.showcase import load_showcase
+from mnist_hub.synthetic import FOUR, SEVEN, draw
 
 
 def test_prediction_views():

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 from bad_inputs import CASES, write_case
-from drawing import FOUR, ONE, SEVEN, draw
 from PIL import Image, ImageOps
 
 from mnist_hub import ImageError, load_model, mnist_to_tensor, prepare_image
 from mnist_hub import preprocessing as pp
 from mnist_hub.preprocessing import stroke_width
+from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +103,10 @@ def test_no_mnist_test_digit_is_taken_for_noise(mnist_test):
         assert not pp.is_scattered(digit >= pp.INK_THRESHOLD * digit.max(), digit)
 
 
+@pytest.mark.slow
 def test_redrawn_mnist_digits_stay_close_to_clean_accuracy(model, mnist_test):
     """A small version of benchmarks/robustness.py: digits enlarged onto canvases, moved, thickened."""
-    from benchmarks.robustness import redraw
+    from mnist_hub.synthetic import redraw
 
     rng = np.random.default_rng(1)
     images, labels = mnist_test[0][:300], mnist_test[1][:300]

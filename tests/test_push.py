@@ -189,6 +189,7 @@ def test_folder_whose_metrics_do_not_describe_its_weights(tmp_path, capsys):
     assert "metrics.json does not describe its model.safetensors" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_then_push_is_one_command(hub, tmp_path, mnist_data_dir, capsys):
     from training import train as train_script
 

@@ -44,6 +44,7 @@ def debug_log(caplog):
     return caplog
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "token_args",
     [["--token", SECRET], [f"--token={SECRET}"], ["--tok", SECRET]],  # argparse accepts unique prefixes too
@@ -63,6 +64,7 @@ def test_train_and_push_with_token_flag_writes_the_token_nowhere(
     assert recorded == "python -m training.train " + shlex.join([*args, *publish])
 
 
+@pytest.mark.slow
 def test_a_run_started_from_python_records_its_own_arguments(tmp_path, mnist_data_dir, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["caller.py", "--an-argument-of-the-caller"])
     out = tmp_path / "run"

@@ -19,6 +19,8 @@ from training.metrics import evaluate
 
 SMOKE = ["--train-limit", "3000", "--test-limit", "1000", "--epochs", "2", "--batch-size", "50", "--quiet"]
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, mnist_data_dir) -> Path:

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN = ["--recipe", "best", "--epochs", "3", "--batch-size", "100", "--train-limit", "2000", "--test-limit", "500"]
 RUN += ["--seed", "3", "--threads", "1", "--quiet"]
 
+pytestmark = pytest.mark.slow
+
 
 def folder_digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
