@@ -1,7 +1,7 @@
 """Test accuracy of a training recipe over several seeds: mean ± std, and the wall time of each run.
 
     python benchmarks/accuracy.py                    # --recipe best, seeds 0 1 2, 2 CPU threads
-    python benchmarks/accuracy.py --update-readme    # and write the table into README.md
+    python benchmarks/accuracy.py --update-readme    # and write the table into benchmarks/README.md
 
 Target for `--recipe best`: >= 99.2 % mean test accuracy, each run <= 3 minutes on 2 cores; the same
 60,074-parameter network as the notebook (98.48 %).

@@ -1,7 +1,7 @@
 """How fast the model answers: per-image latency, batched throughput, and the demo's cold start.
 
     python benchmarks/inference.py                  # prints the table
-    python benchmarks/inference.py --update-readme  # and writes it into README.md
+    python benchmarks/inference.py --update-readme  # and writes it into benchmarks/README.md
 
 Latency is prepare_image + predict_proba for one picture, as the demo runs it (p50 / p95 of --runs runs):
 a 280x280 sketch (Gradio's RGBA composite), an 800x800 canvas, and a 3000x4000 JPEG photo read from disk.

@@ -2,7 +2,7 @@
 
     python benchmarks/load.py                       # starts app.py on 127.0.0.1, 32 clients x 20 requests, 5 rounds
     python benchmarks/load.py --url http://127.0.0.1:7860/ --clients 8 --requests 5
-    python benchmarks/load.py --update-readme       # and write the figures into README.md
+    python benchmarks/load.py --update-readme       # and write the figures into benchmarks/README.md
 
 Prints requests/s, p50/p95/max latency, errors and wrong answers per round, and the server's resident memory
 after each round: it grows while the server warms up to the load, then should stay flat across the last two
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> list[Round]:
         action="store_true",
         help="reuse the clients' sessions across rounds (default: new sessions each round, as new visitors are)",
     )
-    p.add_argument("--update-readme", action="store_true", help="write the figures into README.md's load block")
+    p.add_argument("--update-readme", action="store_true", help="write the figures into benchmarks/README.md")
     args = p.parse_args(argv)
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         raise SystemExit("load tests only target this machine (127.0.0.1)")

@@ -47,7 +47,7 @@ def main() -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--limit", type=int, default=None, help="use the first N test digits")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--update-readme", action="store_true", help="write the table into README.md's robustness block")
+    p.add_argument("--update-readme", action="store_true", help="write the table into benchmarks/README.md")
     args = p.parse_args()
     model = load_model(args.model)
     rng = np.random.default_rng(args.seed)

@@ -1,7 +1,7 @@
 """Training wall time: the notebook's loop as the notebook wrote it, against the default recipe, in one run.
 
     python benchmarks/train_speed.py                   # 2 CPU threads, medians of 3 runs each
-    python benchmarks/train_speed.py --update-readme   # and write the table into README.md
+    python benchmarks/train_speed.py --update-readme   # and write the table into benchmarks/README.md
 
 The notebook: torchvision MNIST with ToTensor, a DataLoader of batch 10 (per-item PIL decoding), Adam 1e-3,
 5 epochs, the test set evaluated after every epoch in batches of 10. The default recipe: `python -m training.train`

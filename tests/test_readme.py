@@ -1,4 +1,5 @@
-"""The README's measured blocks are written by the benchmarks, and meet the targets they state."""
+"""The READMEs' measured blocks are written by the benchmarks, meet the targets they state, and the README's
+summary is the benchmarks' target lines as they stand."""
 
 from __future__ import annotations
 
@@ -12,21 +13,33 @@ from benchmarks import readme
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_update_readme_block_replaces_only_its_block(tmp_path, monkeypatch):
-    path = tmp_path / "README.md"
-    path.write_text("intro\n<!-- x:start -->\nold\n<!-- x:end -->\noutro\n")
-    monkeypatch.setattr(readme, "README", path)
-    readme.update_readme_block("x", "a  b\n1  2\n", "python bench.py")
-    assert path.read_text() == (
-        "intro\n<!-- x:start -->\nMeasured by `python bench.py`:\n\n```\na  b\n1  2\n```\n<!-- x:end -->\noutro\n"
+def test_update_readme_block_replaces_only_its_block_and_refreshes_the_summary(tmp_path, monkeypatch):
+    main, bench = tmp_path / "README.md", tmp_path / "benchmarks.md"
+    main.write_text("intro\n<!-- summary:start -->\nstale\n<!-- summary:end -->\noutro\n")
+    bench.write_text("a\n<!-- x:start -->\nold\n<!-- x:end -->\nb\n<!-- y:start -->\nz 1 (target: 2)\n<!-- y:end -->\n")
+    monkeypatch.setattr(readme, "README", main)
+    monkeypatch.setattr(readme, "BENCHMARKS_README", bench)
+    readme.update_readme_block("x", "a  b\nscore 3 (target: >= 2)\n", "python bench.py")
+    assert bench.read_text().startswith(
+        "a\n<!-- x:start -->\nMeasured by `python bench.py`:\n\n"
+        "```\na  b\nscore 3 (target: >= 2)\n```\n<!-- x:end -->\nb\n"
+    )
+    assert main.read_text() == (
+        "intro\n<!-- summary:start -->\n| benchmark | measured (target) |\n| --- | --- |\n"
+        "| x | score 3 (target: >= 2) |\n| y | z 1 (target: 2) |\n<!-- summary:end -->\noutro\n"
     )
     with pytest.raises(SystemExit):
         readme.update_readme_block("missing", "text", "cmd")
 
 
+def test_the_readme_summary_is_up_to_date_with_the_benchmarks():
+    summary = readme.blocks((ROOT / "README.md").read_text())["summary"]
+    assert summary.strip() == readme.summary((ROOT / "benchmarks" / "README.md").read_text()).strip()
+    assert summary.count("(target") >= 4
+
+
 def test_robustness_block_was_measured_and_meets_the_targets():
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- robustness:start -->(.*?)<!-- robustness:end -->", text, re.S).group(1)
+    block = readme.blocks((ROOT / "benchmarks" / "README.md").read_text())["robustness"]
     assert "Measured by `python benchmarks/robustness.py --update-readme`" in block
     gap = float(re.search(r"redrawn vs clean: ([+-]\d+\.\d+) points", block).group(1))
     digits = float(re.search(r"load_digits: (\d+\.\d+)%", block).group(1))
