@@ -125,3 +125,12 @@ def test_a_folder_that_already_holds_the_token_is_never_pushed(hub, tmp_path, ca
     assert err.startswith("error: Refusing to push: README.md contains your Hub token") and err.count("\n") == 1
     assert SECRET not in out + err
     assert hub.requests == [], "nothing reached the Hub"
+
+
+def test_a_commit_message_holding_the_token_is_refused(hub, capsys, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN")
+    args = [str(DEFAULT_MODEL), "--repo-id", REPO, "--token", SECRET, "--commit-message", f"oops {SECRET}"]
+    assert push.main(args) == 2
+    out, err = capsys.readouterr()
+    assert err == "error: Refusing to push: the commit message contains your Hub token.\n"
+    assert SECRET not in out and hub.requests == []

