@@ -13,6 +13,9 @@ from torch import nn
 from mnist_hub.files import WEIGHTS_NAME, fetch_file
 from mnist_hub.project import SOURCE_URL
 
+CHUNK_SIZE = 512  # images per forward pass in predict_proba: the fastest on 2 CPU cores (benchmarks/inference.py)
+FUSED_FROM = 16  # from this many images on, conv_relu_pool is faster than forward (measured on 2 CPU cores)
+
 # The card ``save_pretrained`` / ``push_to_hub`` write when called directly; training writes a measured one.
 CARD_TEMPLATE = """---
 {{ card_data }}
@@ -86,22 +89,29 @@ class ConvolutionalNetwork(
         return F.log_softmax(self.fc3(x), dim=1)
 
     @torch.inference_mode()
-    def predict_log_proba(self, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-        """Log-probabilities (N, num_classes) in eval mode, in chunks, without tracking gradients.
+    def predict_log_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:
+        """Log-probabilities (N, num_classes), as ``forward`` computes them, in chunks, without gradients.
 
-        Chunks of 1,024 were the fastest on 2 CPU cores (benchmarks/inference.py compares chunk sizes).
+        From ``FUSED_FROM`` images on, the convolutions run as ``conv_relu_pool`` does them: the same numbers,
+        several times faster on CPU (benchmarks/inference.py compares it with ``forward`` and picks the chunk size).
         """
-        was_training = self.training
-        self.eval()
-        try:
-            device = self.fc3.weight.device
-            if len(x) <= batch_size:  # one chunk: the common single-image case, without split/cat overhead
-                return self(x.to(device)).cpu()
-            return torch.cat([self(chunk.to(device)).cpu() for chunk in torch.split(x, batch_size)])
-        finally:
-            self.train(was_training)
+        device = self.fc3.weight.device
+        if len(x) < FUSED_FROM:  # a few images, such as the demo's one: the plain forward has less overhead
+            return self(x.to(device)).cpu()
+        kernels = [pooled_kernel(conv) for conv in (self.conv1, self.conv2)]
+        return torch.cat([self._classify(chunk.to(device), kernels).cpu() for chunk in torch.split(x, batch_size)])
 
-    def predict_proba(self, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    def _classify(self, x: torch.Tensor, kernels: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """``forward``, with each conv → ReLU → pool done by ``conv_relu_pool``."""
+        x = x.contiguous(memory_format=torch.channels_last)
+        for weight, bias in kernels:
+            x = conv_relu_pool(x, weight, bias)
+        x = self.flatten(x)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return F.log_softmax(self.fc3(x), dim=1)
+
+    def predict_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:
         """Class probabilities (N, num_classes) for images (N, 1, H, W) in [0, 1]."""
         return self.predict_log_proba(x, batch_size).exp()
 
@@ -136,3 +146,26 @@ class ConvolutionalNetwork(
         )
         load_safetensors(model, str(weights), strict=strict, device=map_location)
         return model.eval()
+
+
+def pooled_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """``conv``'s k x k kernel placed at each of a 2x2 pool window's four offsets in a (k+1) x (k+1) kernel, and
+    its bias repeated: the weights with which one stride-2 convolution computes the four convolution outputs that
+    each 2x2 max-pool window compares. Channel ``p * out + o`` is output ``o`` at offset ``p``."""
+    weight = torch.cat([F.pad(conv.weight, (dx, 1 - dx, dy, 1 - dy)) for dy in (0, 1) for dx in (0, 1)])
+    return weight.contiguous(memory_format=torch.channels_last), conv.bias.repeat(4)
+
+
+def conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(relu(conv2d(x)), 2)`` for a stride-1 convolution, computed from its ``pooled_kernel``.
+
+    One stride-2 convolution gives the four outputs each pool window holds, as four groups of channels; the
+    maximum over the groups is the pool, and ReLU commutes with it. The full-resolution feature map, most of
+    the work of the plain form on CPU, is never written. The results are the plain form's (compared in
+    tests/test_model.py). ``x`` and the result are channels_last.
+    """
+    y = F.conv2d(x, weight, bias, stride=2).permute(0, 2, 3, 1)  # (N, H, W, 4 * out): a view, no copy
+    half = y.shape[-1] // 2
+    pairs = torch.maximum(y[..., :half], y[..., half:])
+    pooled = torch.maximum(pairs[..., : half // 2], pairs[..., half // 2 :])
+    return F.relu(pooled).permute(0, 3, 1, 2)

@@ -6,9 +6,11 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from mnist_hub import ConvolutionalNetwork
+from mnist_hub import ConvolutionalNetwork, load_model, mnist_to_tensor
+from mnist_hub.model import conv_relu_pool, pooled_kernel
 
 EXPECTED_SHAPES = {
     "conv1.weight": (6, 1, 3, 3),
@@ -48,6 +50,33 @@ def test_predict_proba_chunks_match_one_pass_and_keep_mode():
     assert not probs.requires_grad
     assert torch.allclose(probs, model.eval()(x).exp(), atol=1e-6)
     assert model.predict_proba(x[:0]).shape == (0, 10)
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [{}, {"kernel_size": 5}, {"image_size": 32, "conv1_channels": 4}, {"in_channels": 3, "conv2_channels": 8}],
+)
+def test_the_fast_inference_path_computes_what_forward_does(sizes):
+    """predict_log_proba runs each conv -> ReLU -> pool as one stride-2 convolution and a maximum."""
+    torch.manual_seed(2)
+    model = ConvolutionalNetwork(**sizes).eval()
+    x = torch.rand(20, model.conv1.in_channels, model.image_size, model.image_size)  # >= FUSED_FROM
+    with torch.no_grad():
+        assert torch.allclose(model.predict_log_proba(x), model(x), atol=1e-5)
+        plain = F.max_pool2d(F.relu(model.conv1(x)), 2)
+        fast = conv_relu_pool(x.contiguous(memory_format=torch.channels_last), *pooled_kernel(model.conv1))
+        assert torch.allclose(fast, plain, atol=1e-6)
+
+
+def test_the_fast_path_gives_the_bundled_model_the_same_answers_on_all_test_digits(mnist_test):
+    images, _ = mnist_test
+    model = load_model()
+    x = mnist_to_tensor(images)
+    fast = model.predict_log_proba(x)
+    with torch.no_grad():
+        plain = torch.cat([model(chunk) for chunk in x.split(1000)])
+    assert torch.equal(fast.argmax(1), plain.argmax(1))
+    assert float((fast - plain).abs().max()) <= 1e-5
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mnist_hub.files import WEIGHTS_NAME, fetch_file, is_local_reference
 from mnist_hub.loading import ModelLoadError, load_model, resolve_model_id
+from mnist_hub.model import CHUNK_SIZE
 from training.artifacts import read_metrics, sha256_of, write_evaluation_artifacts
 from training.atomic import move_files_into
 from training.card import write_model_card
@@ -37,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="write metrics.json, confusion_matrix.png, misses.safetensors (and training_curves.png) here",
     )
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
-    p.add_argument("--batch-size", type=int, default=1024, help="images per forward pass (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=CHUNK_SIZE, help="images per forward pass (default: %(default)s)")
     return p.parse_args(argv)
 
 

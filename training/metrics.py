@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from sklearn.metrics import classification_report, confusion_matrix, precision_recall_fscore_support
 
 from mnist_hub.misses import Misses
-from mnist_hub.model import ConvolutionalNetwork
+from mnist_hub.model import CHUNK_SIZE, ConvolutionalNetwork
 from mnist_hub.preprocessing import mnist_to_tensor
 
 CLASSES = list(range(10))
@@ -106,7 +106,7 @@ def format_accuracy(correct: int, total: int) -> str:
 
 
 def evaluate(
-    model: ConvolutionalNetwork, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1024
+    model: ConvolutionalNetwork, images: torch.Tensor, labels: torch.Tensor, batch_size: int = CHUNK_SIZE
 ) -> Evaluation:
     """Run ``model`` over uint8 MNIST-style ``images`` (N, 28, 28) and score it against ``labels``."""
     log_probabilities = model.predict_log_proba(mnist_to_tensor(images), batch_size=batch_size)
