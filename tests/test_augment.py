@@ -35,3 +35,20 @@ def test_shift_moves_ink_by_at_most_the_bound():
         col = float((image[0].sum(0) * grid).sum() / image.sum())
         assert abs(col - 13.5) <= 2.01
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 + 1e-6
+
+
+def test_elastic_distortion_is_smooth_bounded_reproducible_and_off_by_default():
+    from training.augment import elastic_displacement
+
+    x = digits()
+    plain = random_affine(x, torch.Generator().manual_seed(5))
+    assert torch.equal(plain, random_affine(x, torch.Generator().manual_seed(5), elastic_alpha=0.0))
+    warped = random_affine(x, torch.Generator().manual_seed(5), elastic_alpha=34.0)
+    assert torch.equal(warped, random_affine(x, torch.Generator().manual_seed(5), elastic_alpha=34.0))
+    assert not torch.allclose(warped, plain, atol=1e-3), "the field moves the ink"
+
+    field = elastic_displacement(8, 28, 28, torch.Generator().manual_seed(0), alpha=34.0) * 14  # in pixels
+    assert field.shape == (8, 28, 28, 2)
+    assert 0.3 < float(field.abs().mean()) < 3.0, "a displacement of about a pixel, as in Simard et al."
+    neighbours = (field[:, 1:] - field[:, :-1]).abs().mean()
+    assert float(neighbours) < 0.25 * float(field.abs().mean()), "smooth: neighbours move together"

