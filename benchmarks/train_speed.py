@@ -66,8 +66,9 @@ def notebook_run(data_dir: str | None, seed: int) -> tuple[float, float]:
     return time.perf_counter() - start, correct / len(test_loader.dataset)
 
 
-def recipe_run(data_dir: str | None, seed: int, recipe: str) -> tuple[float, float]:
-    """(seconds, test accuracy) of `python -m training.train --recipe RECIPE`, as its metrics.json records them."""
+def recipe_run(data_dir: str | None, seed: int, recipe: str, extra: list[str] | None = None) -> tuple[float, float]:
+    """(seconds, test accuracy) of `python -m training.train --recipe RECIPE [EXTRA...]`, as its metrics.json
+    records them."""
     with tempfile.TemporaryDirectory() as tmp:
         argv = [
             "--recipe",
@@ -82,7 +83,7 @@ def recipe_run(data_dir: str | None, seed: int, recipe: str) -> tuple[float, flo
         ]
         if data_dir:
             argv += ["--data-dir", data_dir]
-        if train_script.main(argv) != 0:
+        if train_script.main([*argv, *(extra or [])]) != 0:
             raise SystemExit("training.train failed")
         metrics = json.loads(Path(tmp, "model", "metrics.json").read_text())
     return metrics["training"]["wall_time_seconds"], metrics["test"]["accuracy"]

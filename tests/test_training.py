@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,16 @@ def test_bad_flags_are_rejected():
         train_script.parse_args(["--epochs", "0"])
     with pytest.raises(SystemExit):
         train_script.parse_args(["--recipe", "nope"])
+
+
+def test_every_recipe_field_has_a_flag_and_zero_overrides():
+    args = train_script.parse_args(["--recipe", "best", "--ema", "0", "--elastic", "0", "--optimizer", "sgd"])
+    recipe = train_script.recipe_for(args)
+    assert (recipe.ema, recipe.elastic, recipe.optimizer) == (0.0, 0.0, "sgd"), "a 0 on the command line counts"
+    assert set(train_script.OVERRIDABLE) == set(asdict(recipe)) - {"schedule", "augment"}
+    for bad in (["--ema", "1"], ["--weight-decay", "-1"], ["--optimizer", "lion"]):
+        with pytest.raises(SystemExit):
+            train_script.parse_args(bad)
 
 
 def test_the_notebook_recipe_is_also_called_seed_as_before():

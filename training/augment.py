@@ -45,13 +45,23 @@ def elastic_displacement(
     n: int, height: int, width: int, generator: torch.Generator, alpha: float, sigma: float = ELASTIC_SIGMA
 ) -> torch.Tensor:
     """A smooth random displacement field (N, H, W, 2) in ``affine_grid``'s [-1, 1] units: uniform noise in
-    [-1, 1] per pixel and axis, smoothed by a Gaussian of ``sigma`` pixels and scaled by ``alpha`` pixels."""
-    noise = torch.rand(n * 2, 1, height, width, generator=generator) * 2 - 1
+    [-1, 1] per pixel and axis, smoothed by a Gaussian of ``sigma`` pixels and scaled by ``alpha`` pixels.
+
+    The smoothing is a convolution with zero padding, done as two small matrix products (a banded Gaussian
+    matrix on each side), which is many times faster on CPU than ``conv2d`` with one channel."""
+    noise = torch.rand(n, 2, height, width, generator=generator) * 2 - 1
+    smooth = gaussian_matrix(height, sigma) @ noise @ gaussian_matrix(width, sigma).T
+    pixels = alpha * smooth.permute(0, 2, 3, 1)
+    return pixels * torch.tensor([2 / width, 2 / height])
+
+
+def gaussian_matrix(size: int, sigma: float) -> torch.Tensor:
+    """(size, size): row i holds the normalised Gaussian taps centred on i, cut at 3 sigma (convolution as a
+    matrix product, zero padding)."""
+    offsets = torch.arange(size, dtype=torch.float32)
+    distance = offsets[:, None] - offsets[None, :]
     radius = math.ceil(3 * sigma)
     taps = torch.arange(-radius, radius + 1, dtype=torch.float32)
-    kernel = torch.exp(-(taps**2) / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
-    smooth = F.conv2d(noise, kernel.view(1, 1, 1, -1), padding=(0, radius))
-    smooth = F.conv2d(smooth, kernel.view(1, 1, -1, 1), padding=(radius, 0))
-    pixels = alpha * smooth.view(n, 2, height, width).permute(0, 2, 3, 1)
-    return pixels * torch.tensor([2 / width, 2 / height])
+    total = torch.exp(-(taps**2) / (2 * sigma**2)).sum()
+    weights = torch.exp(-(distance**2) / (2 * sigma**2)) / total
+    return torch.where(distance.abs() <= radius, weights, torch.zeros(()))

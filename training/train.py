@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from mnist_hub.files import CARD_NAME, WEIGHTS_NAME
@@ -46,8 +47,13 @@ class Recipe:
     epochs: int
     batch_size: int
     lr: float
-    schedule: str  # "constant" or "onecycle" (lr is then the peak); the optimizer is Adam
+    schedule: str  # "constant" or "onecycle" (lr is then the peak)
+    optimizer: str = "adam"  # "adam", "adamw" or "sgd" (Nesterov momentum 0.9)
+    weight_decay: float = 0.0  # L2 penalty (decoupled, for adamw)
+    label_smoothing: float = 0.0
     augment: bool = False  # random rotations, scalings and shifts (training.augment)
+    elastic: float = 0.0  # with augment: elastic distortion of this strength in pixels (0: none)
+    ema: float = 0.0  # decay of an exponential moving average of the weights, which becomes the model (0: none)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -60,6 +66,8 @@ RECIPES: dict[str, Recipe] = {
 }
 
 RECIPE_ALIASES = {"seed": "notebook"}  # the notebook recipe's name before 0.2
+OPTIMIZERS = ("adam", "adamw", "sgd")
+OVERRIDABLE = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "elastic", "ema")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,6 +83,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
     p.add_argument("--lr", type=float, default=None, help="override the recipe's (peak) learning rate")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="override the recipe's optimizer")
+    p.add_argument("--weight-decay", type=float, default=None, help="override the recipe's weight decay")
+    p.add_argument("--label-smoothing", type=float, default=None, help="override the recipe's label smoothing")
+    p.add_argument("--elastic", type=float, default=None, help="override the recipe's elastic distortion (px)")
+    p.add_argument("--ema", type=float, default=None, help="override the recipe's weight-average decay (0: none)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, mps")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
@@ -101,6 +114,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.lr is not None and args.lr <= 0:
         p.error("--lr must be positive")
+    for name in ("weight_decay", "label_smoothing", "elastic"):
+        if getattr(args, name) is not None and getattr(args, name) < 0:
+            p.error(f"--{name.replace('_', '-')} cannot be negative")
+    if args.ema is not None and not 0 <= args.ema < 1:
+        p.error("--ema must be in [0, 1)")
     return args
 
 
@@ -137,8 +155,8 @@ def describe_parameters(model: torch.nn.Module) -> str:
 
 def recipe_for(args: argparse.Namespace) -> Recipe:
     """The named recipe with the flags that override it."""
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
-    return replace(RECIPES[args.recipe], **{k: v for k, v in overrides.items() if v})
+    overrides = {name: getattr(args, name) for name in OVERRIDABLE}
+    return replace(RECIPES[args.recipe], **{k: v for k, v in overrides.items() if v is not None})
 
 
 def run_settings(args: argparse.Namespace, device: torch.device) -> dict:
@@ -173,8 +191,16 @@ def recorded_command(argv: Sequence[str], secrets: Iterable[str | None]) -> str:
 def make_optimizer(
     model: torch.nn.Module, recipe: Recipe, steps_per_epoch: int
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
-    """Adam, and the recipe's learning-rate schedule stepped every batch (None for a constant rate)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    """The recipe's optimizer, and its learning-rate schedule stepped every batch (None for a constant rate)."""
+    params, lr, decay = model.parameters(), recipe.lr, recipe.weight_decay
+    if recipe.optimizer == "sgd":
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(
+            params, lr=lr, momentum=0.9, nesterov=True, weight_decay=decay
+        )
+    elif recipe.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=decay)
+    else:
+        optimizer = torch.optim.Adam(params, lr=lr, weight_decay=decay)
     if recipe.schedule == "constant":
         return optimizer, None
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -191,10 +217,12 @@ def train_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     recipe: Recipe,
     generator: torch.Generator,
+    average: AveragedModel | None,
     desc: str,
     quiet: bool,
 ) -> tuple[float, float]:
-    """One pass over the shuffled training images in batches; returns (mean loss, accuracy) on them."""
+    """One pass over the shuffled training images in batches, updating ``average`` (the weights' moving average,
+    if any) after every step; returns (mean loss, accuracy) on the training batches."""
     model.train()
     batches = torch.randperm(len(x_train), generator=generator).to(x_train.device).split(recipe.batch_size)
     progress = tqdm(batches, desc=desc, disable=quiet, unit="batch", mininterval=0.5)
@@ -203,14 +231,19 @@ def train_epoch(
     for step, batch in enumerate(progress):
         xb, yb = x_train[batch], y_train[batch]
         if recipe.augment:
-            xb = random_affine(xb, generator)
+            xb = random_affine(xb, generator, elastic_alpha=recipe.elastic)
         log_probs = model(xb)
-        loss = F.nll_loss(log_probs, yb)
+        if recipe.label_smoothing:  # cross_entropy of log-probabilities: log_softmax is idempotent
+            loss = F.cross_entropy(log_probs, yb, label_smoothing=recipe.label_smoothing)
+        else:
+            loss = F.nll_loss(log_probs, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
+        if average is not None:
+            average.update_parameters(model)
         seen += len(yb)
         loss_sum += loss.item() * len(yb)
         correct += int((log_probs.argmax(1) == yb).sum())
@@ -292,6 +325,8 @@ def train(args: argparse.Namespace, command: str) -> Path:
     )
     steps_per_epoch = -(-len(x_train) // recipe.batch_size)
     optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
+    average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema)) if recipe.ema else None
+    trained = average.module if average is not None else model  # what is evaluated and saved
 
     history: list[dict] = []
     start = time.perf_counter()
@@ -301,6 +336,8 @@ def train(args: argparse.Namespace, command: str) -> Path:
         if scheduler is not None:
             scheduler.load_state_dict(resumed["scheduler"])
         generator.set_state(resumed["generator"])
+        if average is not None:
+            average.load_state_dict(resumed["average"])
         history = resumed["history"]
         start -= history[-1]["seconds"]
         print(f"Resuming after epoch {resumed['epoch']} of {recipe.epochs} from {checkpoint}\n")
@@ -314,10 +351,11 @@ def train(args: argparse.Namespace, command: str) -> Path:
             scheduler,
             recipe,
             generator,
+            average,
             f"epoch {epoch}/{recipe.epochs}",
             args.quiet,
         )
-        test = evaluate(model, test_images, test_labels)
+        test = evaluate(trained, test_images, test_labels)
         history.append(
             {
                 "epoch": epoch,
@@ -342,18 +380,19 @@ def train(args: argparse.Namespace, command: str) -> Path:
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "generator": generator.get_state(),
+                "average": average.state_dict() if average is not None else None,
                 "history": history,
             },
         )
     wall_time = time.perf_counter() - start
 
-    final = evaluate(model, test_images, test_labels)
+    final = evaluate(trained, test_images, test_labels)
     print("\n" + final.report())
     training = training_record(args, recipe, device, len(x_train), wall_time, command)
     if resumed is not None:
         training["resumed_after_epoch"] = resumed["epoch"]
     output_dir = Path(args.output_dir)
-    write_model_folder(output_dir, model, final, test_images, training, history)
+    write_model_folder(output_dir, trained, final, test_images, training, history)
     checkpoint.unlink(missing_ok=True)
     print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
     return output_dir
