@@ -93,7 +93,7 @@ class ConvolutionalNetwork(
         """Log-probabilities (N, num_classes), as ``forward`` computes them, in chunks, without gradients.
 
         From ``FUSED_FROM`` images on, the convolutions run as ``conv_relu_pool`` does them: the same numbers,
-        several times faster on CPU (benchmarks/inference.py compares it with ``forward`` and picks the chunk size).
+        about three times faster on 2 CPU cores (benchmarks/inference.py compares it with ``forward``).
         """
         device = self.fc3.weight.device
         if len(x) < FUSED_FROM:  # a few images, such as the demo's one: the plain forward has less overhead

@@ -280,7 +280,7 @@ def write_model_folder(
     training: dict,
     history: list[dict],
 ) -> None:
-    """Weights, config, metrics, plots, misses and card, built aside and swapped into ``output_dir`` in one step."""
+    """Weights, config, metrics, plots, misses and card, built aside and renamed into ``output_dir`` when complete."""
     with staged_directory(output_dir) as staging:
         model.cpu().to(memory_format=torch.contiguous_format).save_pretrained(staging)
         (staging / CARD_NAME).unlink()  # the mixin's generic card; ours is rendered from the metrics
