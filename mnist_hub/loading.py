@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from huggingface_hub import get_token, hf_hub_download
+from huggingface_hub import get_token
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -16,7 +16,7 @@ from huggingface_hub.errors import (
 )
 from safetensors import SafetensorError
 
-from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, is_local_reference
+from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, is_local_reference
 from mnist_hub.model import ConvolutionalNetwork
 
 DEFAULT_MODEL: Path = Path(__file__).resolve().parent / "pretrained"
@@ -64,7 +64,7 @@ def load_model(
     missing = CONFIG_NAME
     try:
         if not local:  # a repo's config.json is required too (the mixin would fall back to default sizes)
-            hf_hub_download(model_id, CONFIG_NAME, revision=revision)
+            fetch_file(model_id, CONFIG_NAME, revision)
         missing = WEIGHTS_NAME
         model = ConvolutionalNetwork.from_pretrained(source, revision=revision, map_location=map_location)
     except RepositoryNotFoundError:
