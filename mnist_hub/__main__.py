@@ -1,4 +1,4 @@
-"""Run pictures of digits through the model: ``python -m mnist_hub IMAGE [IMAGE ...]``."""
+"""Run pictures of digits through the model: ``python -m mnist_hub [--number] IMAGE [IMAGE ...]``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from mnist_hub.loading import ModelLoadError, load_model
-from mnist_hub.predict import predict
+from mnist_hub.predict import number_text, predict, predict_number
 from mnist_hub.preprocessing import ImageError
 
 
@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, WebP, GIF, BMP, ...)")
     p.add_argument("--model", default=None, help="model folder or Hub repo id (default: $MNIST_HUB_MODEL or bundled)")
     p.add_argument("--revision", default=None, help="Hub branch, tag or commit")
+    p.add_argument("--number", action="store_true", help="read each image as a number of one or more digits")
     args = p.parse_args(argv)
     try:
         model = load_model(args.model, args.revision)
@@ -24,13 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in args.images:
         try:
-            prediction = predict(model, path)
+            if args.number:
+                digits = predict_number(model, path)
+                answer = number_text(digits) + " (" + ", ".join(p.describe(1) for p in digits) + ")" if digits else ""
+            else:
+                prediction = predict(model, path)
+                answer = prediction.describe() if prediction else ""
         except ImageError as err:
             print(f"{path}: cannot read: {err}")
             failed += 1
             continue
-        answer = prediction.describe() if prediction else "no digit found (the image is blank, uniform or noise)"
-        print(f"{path}: {answer}")
+        print(f"{path}: {answer or 'no digit found (the image is blank, uniform or noise)'}")
     return 1 if failed else 0
 
 

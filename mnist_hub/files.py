@@ -22,6 +22,8 @@ MISSES_NAME = "misses.safetensors"  # every misclassified test digit (mnist_hub.
 CURVES_PNG = "training_curves.png"
 CONFUSION_PNG = "confusion_matrix.png"
 MISSES_PNG = "misses.png"  # a grid of the first misses, for the card
+RELIABILITY_PNG = "reliability.png"  # calibration: confidence vs accuracy, before and after the temperature
+COVERAGE_PNG = "coverage.png"  # accuracy on the digits answered as the "not a digit" threshold rises
 
 MODEL_FOLDER_FILES = (
     CONFIG_NAME,
@@ -32,6 +34,8 @@ MODEL_FOLDER_FILES = (
     CURVES_PNG,
     CONFUSION_PNG,
     MISSES_PNG,
+    RELIABILITY_PNG,
+    COVERAGE_PNG,
 )
 """What ``training.train`` writes and ``training.push`` uploads."""
 

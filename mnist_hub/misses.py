@@ -1,4 +1,4 @@
-"""The misclassified test digits of a model, stored beside it as ``misses.safetensors`` for the demo's gallery."""
+"""The test digits a model gets wrong or refuses, stored beside it as ``misses.safetensors`` for the demo's gallery."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ from safetensors.torch import load_file, save_file
 
 @dataclass(frozen=True)
 class Misses:
-    """Every test image the model gets wrong: images uint8 (M, 28, 28), labels, predictions, probabilities (M, 10)."""
+    """Every test image the model gets wrong or refuses as "not a digit": images uint8 (M, 28, 28), labels,
+    predictions, probabilities (M, 10), and ``refused`` (M,) bool. Files written before refusals existed load
+    with ``refused`` all False."""
 
     indices: torch.Tensor
     images: torch.Tensor
     labels: torch.Tensor
     predictions: torch.Tensor
     probabilities: torch.Tensor
+    refused: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.refused is None:
+            object.__setattr__(self, "refused", torch.zeros(len(self.labels), dtype=torch.bool))
 
     def __len__(self) -> int:
         return int(self.labels.numel())
@@ -30,4 +37,4 @@ class Misses:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Misses:
         tensors = load_file(str(Path(path)))
-        return cls(**{name: tensors[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: tensors[name] for name in cls.__dataclass_fields__ if name in tensors})

@@ -52,6 +52,11 @@ class ConvolutionalNetwork(
     Every size is an ``__init__`` argument, so it lands in ``config.json`` and ``from_pretrained``
     rebuilds the same network. The defaults are the notebook's: 60,074 trainable parameters.
     Input: (N, 1, 28, 28) float in [0, 1], white ink on black, as in MNIST.
+
+    ``temperature`` and ``digit_threshold`` are set by training (fitted on held-out training digits) and travel
+    in ``config.json`` too: ``calibrated_proba`` divides the log-probabilities by the temperature, and a picture
+    whose ``digit_score`` (the calibrated top probability) is below the threshold is "not a digit". A model
+    saved without a threshold (None) never refuses.
     """
 
     def __init__(
@@ -64,8 +69,14 @@ class ConvolutionalNetwork(
         fc2_features: int = 84,
         num_classes: int = 10,
         image_size: int = 28,
+        temperature: float = 1.0,
+        digit_threshold: float | None = None,
     ) -> None:
         super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, not {temperature}")
+        self.temperature = float(temperature)
+        self.digit_threshold = digit_threshold
         self.image_size = image_size
         self.num_classes = num_classes
         self.conv1 = nn.Conv2d(in_channels, conv1_channels, kernel_size, stride=1)
@@ -115,6 +126,17 @@ class ConvolutionalNetwork(
         """Class probabilities (N, num_classes) for images (N, 1, H, W) in [0, 1]."""
         return self.predict_log_proba(x, batch_size).exp()
 
+    def calibrated_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:
+        """Class probabilities (N, num_classes) at the model's fitted temperature: a 90% answer is right 90% of
+        the time on held-out digits (the card reports the calibration error before and after)."""
+        return calibrate(self.predict_log_proba(x, batch_size), self.temperature)
+
+    def is_digit(self, scores: torch.Tensor) -> torch.Tensor:
+        """Which ``digit_score`` values are high enough to answer with a digit (all, without a threshold)."""
+        if self.digit_threshold is None:
+            return torch.ones_like(scores, dtype=torch.bool)
+        return scores >= self.digit_threshold
+
     @classmethod
     def _from_pretrained(
         cls,
@@ -146,6 +168,17 @@ class ConvolutionalNetwork(
         )
         load_safetensors(model, str(weights), strict=strict, device=map_location)
         return model.eval()
+
+
+def calibrate(log_probabilities: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Probabilities from log-probabilities at ``temperature`` (the same as softmax of the logits / T)."""
+    return torch.softmax(log_probabilities / temperature, dim=1)
+
+
+def digit_score(probabilities: torch.Tensor) -> torch.Tensor:
+    """How digit-like each picture is: its calibrated top probability, from 1/num_classes (nothing like any
+    digit: the network was trained to answer uniformly on non-digits) to 1 (certain). Higher is more digit-like."""
+    return probabilities.max(dim=1).values
 
 
 def pooled_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:

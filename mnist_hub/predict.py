@@ -11,16 +11,25 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mnist_hub.model import ConvolutionalNetwork
-from mnist_hub.preprocessing import prepare_image
+from mnist_hub.model import ConvolutionalNetwork, digit_score
+from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits
+
+NOT_A_DIGIT = "This doesn't look like a digit"
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """The model's probabilities for one prepared image, and the 28x28 input it saw."""
+    """The model's calibrated probabilities for one prepared image, the 28x28 input it saw, and whether it is a digit.
+
+    ``score`` is the calibrated top probability (``mnist_hub.model.digit_score``): from 0.1 (like no digit in
+    particular) to 1; higher is more digit-like. ``is_digit`` is ``score >= model.digit_threshold`` (always True
+    for a model saved without a threshold).
+    """
 
     probabilities: torch.Tensor  # (10,)
     image: torch.Tensor  # (1, 1, 28, 28) in [0, 1]
+    score: float = 1.0
+    is_digit: bool = True
 
     @property
     def digit(self) -> int:
@@ -51,16 +60,60 @@ class Prediction:
         )
 
     def describe(self, k: int = 3) -> str:
-        """``7 (98.1%), 1 (1.2%), 9 (0.3%)``."""
+        """``7 (98.1%), 1 (1.2%), 9 (0.3%)``, or ``not a digit (closest: 7, 41.0%)``."""
+        if not self.is_digit:
+            digit, p = self.top(1)[0]
+            return f"not a digit (closest: {digit}, {100 * p:.1f}%)"
         return ", ".join(f"{d} ({100 * p:.1f}%)" for d, p in self.top(k))
+
+    def closest_html(self) -> str:
+        """For a refused picture: what it resembles most, de-emphasised."""
+        digit, p = self.top(1)[0]
+        return f'<p style="opacity:0.6;margin:4px 0">Closest digit: {digit} ({100 * p:.0f}%)</p>'
+
+
+def classify(model: ConvolutionalNetwork, inputs: torch.Tensor) -> list[Prediction]:
+    """Predictions for prepared inputs (N, 1, 28, 28): calibrated probabilities, score and refusal."""
+    probabilities = model.calibrated_proba(inputs)
+    scores = digit_score(probabilities)
+    digits = model.is_digit(scores)
+    return [
+        Prediction(probabilities=p, image=x[None], score=float(s), is_digit=bool(d))
+        for p, x, s, d in zip(probabilities, inputs, scores, digits, strict=True)
+    ]
 
 
 def predict(model: ConvolutionalNetwork, image: Any) -> Prediction | None:
-    """Prepare ``image`` like MNIST and classify it; None when there is no digit (blank, uniform or noise).
+    """Prepare ``image`` like MNIST and classify it; None when there is nothing (blank, uniform or noise).
 
-    Raises ``ImageError`` when ``image`` cannot be read.
+    A picture that is there but is not a digit gets a Prediction with ``is_digit`` False. Raises ``ImageError``
+    when ``image`` cannot be read.
     """
     prepared = prepare_image(image)
-    if prepared is None:
-        return None
-    return Prediction(probabilities=model.predict_proba(prepared)[0], image=prepared)
+    return None if prepared is None else classify(model, prepared)[0]
+
+
+def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
+    """Read a written number: one ``Prediction`` per digit, left to right; [] when there is no ink.
+
+    The ink is split into digits by ``split_digits`` and each is prepared like MNIST on its own, so "2024" is
+    four 28x28 inputs, not one squeezed picture. One digit gives a list of one. Raises ``ImageError`` when
+    ``image`` cannot be read.
+    """
+    pieces = split_digits(image)
+    return classify(model, torch.cat([prepare_ink(piece) for piece in pieces])) if pieces else []
+
+
+def number_text(predictions: list[Prediction]) -> str:
+    """The digits read, as a string: ``"2024"``; a piece that is not a digit is ``?``."""
+    return "".join(str(p.digit) if p.is_digit else "?" for p in predictions)
+
+
+def number_html(predictions: list[Prediction], scale: int = 4) -> str:
+    """What the model saw for each digit of a number, side by side, each captioned with its digit and confidence."""
+    cells = "".join(
+        f'<figure style="margin:0 6px 6px 0;text-align:center">{p.preview_html(scale)}'
+        f"<figcaption>{p.digit if p.is_digit else '? not a digit'} ({100 * p.top(1)[0][1]:.1f}%)</figcaption></figure>"
+        for p in predictions
+    )
+    return f'<div style="display:flex;flex-wrap:wrap">{cells}</div>'

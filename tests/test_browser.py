@@ -107,6 +107,38 @@ def test_a_chosen_eraser_is_not_overridden(page):
     page.locator('#sketch button[aria-label="Brush"]').click()
 
 
+def test_a_drawn_star_is_not_a_digit_and_the_page_says_so(page):
+    from mnist_hub.synthetic import STAR
+
+    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    star = [[(0.1 + 0.8 * x, 0.1 + 0.8 * y) for x, y in STAR[0]]]
+    draw_strokes(page, star)
+    expect(sketch_answer(page)).to_have_text(app.NOT_A_DIGIT, timeout=20_000)
+    expect(page.locator("#sketch-seen")).to_contain_text("Closest digit:")
+    page.screenshot(path=str(ARTIFACTS / "demo-not-a-digit.png"))
+    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+
+
+def test_wrong_answer_corrected_in_the_page_is_saved(page):
+    from mnist_hub.corrections import read_corrections
+
+    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    draw_strokes(page, SEVEN)
+    expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
+    expect(page.locator("#sketch-sent")).to_contain_text("nothing about you")  # what is kept, said up front
+    before = len(read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"]))
+    choice = page.locator("#sketch-fix input")
+    choice.click()
+    page.get_by_role("option", name="4", exact=True).click()
+    page.locator("#sketch-send").click()
+    expect(page.locator("#sketch-sent")).to_contain_text("Thanks — saved: 4 (the model said 7)", timeout=20_000)
+    stored = read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"])
+    assert len(stored) == before + 1 and stored[-1].label == "4" and stored[-1].answer == "7"
+    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+
+
 @pytest.fixture(scope="module")
 def phone(browser, server):
     """The demo on a 390 px wide touch screen (a phone)."""
@@ -157,6 +189,34 @@ def test_on_a_phone_a_finger_draws_at_first_touch_and_nothing_scrolls(phone):
     expect(sketch_answer(phone)).to_have_text("7", timeout=20_000)
     assert phone.evaluate("window.scrollY") == scrolled, "the page scrolled under the finger"
     phone.screenshot(path=str(ARTIFACTS / "demo-phone.png"), full_page=True)
+
+
+SEVENTEEN = [[(0.15, 0.2), (0.15, 0.8)], [(0.45, 0.25), (0.85, 0.25), (0.6, 0.8)]]
+
+
+def test_on_a_phone_a_number_drawn_by_finger_is_read_digit_by_digit(phone):
+    phone.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    expect(sketch_answer(phone)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    touch_strokes(phone, SEVENTEEN)
+    expect(sketch_answer(phone)).to_have_text("Number: 17", timeout=20_000)
+    expect(phone.locator("#sketch-seen figure")).to_have_count(2)
+    phone.screenshot(path=str(ARTIFACTS / "demo-phone-number.png"), full_page=True)
+
+
+def test_a_phone_photo_upload_shows_the_digit_and_what_the_model_saw(page, tmp_path, mnist_test):
+    import numpy as np
+
+    from mnist_hub.synthetic import photograph
+
+    digit, label = mnist_test[0][1].numpy(), int(mnist_test[1][1])
+    path = tmp_path / "photo.jpg"
+    photograph(digit, np.random.default_rng(4), "notebook").save(path, quality=70)
+    page.get_by_role("tab", name="Upload").click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    expect(page.locator('#upload-label [data-testid="label-output-value"]')).to_have_text(str(label), timeout=20_000)
+    expect(page.locator("#upload-seen img")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "demo-photo.png"))
+    page.get_by_role("tab", name="Draw").click()
 
 
 def test_misses_tab_shows_captioned_digits(page):

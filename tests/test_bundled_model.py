@@ -54,7 +54,9 @@ def test_trained_by_the_script_with_a_named_recipe(metrics):
     assert {k: training.get(k, defaults[k]) for k in recipe} == recipe
     assert training["command"].startswith("python -m training.train ")
     assert "--output-dir mnist_hub/pretrained" in training["command"]
-    assert training["train_images"] == 60_000
+    assert training["train_images"] == 60_000 - training.get("holdout", 0), (
+        "all of MNIST's training set but the held-out"
+    )
     assert len(metrics["history"]) == training["epochs"]
 
 
@@ -73,8 +75,11 @@ def test_metrics_agree_with_a_fresh_evaluation(metrics, fresh):
 
 
 def test_misses_agree_with_a_fresh_evaluation(fresh, mnist_test):
+    from training.refusal import refused_mask
+
     misses = Misses.load(DEFAULT_MODEL / "misses.safetensors")
-    expected = fresh.misses(mnist_test[0])
+    expected = fresh.misses(mnist_test[0], refused_mask(load_model(), mnist_test[0]))
+    assert torch.equal(misses.refused, expected.refused)
     assert torch.equal(misses.indices, expected.indices)
     assert torch.equal(misses.images, expected.images)
     assert torch.equal(misses.predictions, expected.predictions)
@@ -93,6 +98,21 @@ def test_card_confusion_table_is_the_computed_matrix(fresh):
     text = (DEFAULT_MODEL / "README.md").read_text()
     assert confusion_table(fresh.confusion.tolist()) in text
     assert "[More Information Needed]" not in text
+
+
+def test_refusal_figures_in_metrics_and_card_are_a_fresh_evaluation(metrics, mnist_test):
+    from training.refusal import evaluate_refusal
+
+    fresh = evaluate_refusal(load_model(), *mnist_test)
+    recorded = metrics["refusal"]
+    for key in ("temperature", "threshold", "ece_before", "ece_after", "test_refused_count", "accuracy_accepted"):
+        assert recorded[key] == pytest.approx(fresh[key], abs=1e-6), key
+    assert recorded["non_digits"] == fresh["non_digits"]
+    assert recorded["auroc"] == pytest.approx(fresh["auroc"], abs=1e-6)
+    card = (DEFAULT_MODEL / "README.md").read_text()
+    assert f"| MNIST test digits refused | {fresh['test_refused_count']} (" in card
+    assert f"{100 * fresh['non_digits_refused']:.1f}%" in card and f"{fresh['auroc']:.4f}" in card
+    assert recorded["ece_after"] <= 0.01, "calibrated to within 1%"
 
 
 def test_card_is_up_to_date_with_the_folder():

@@ -115,7 +115,10 @@ def test_evaluate_script_prints_and_writes_artifacts(tmp_path, mnist_data_dir, c
         "confusion_matrix.png",
         "misses.safetensors",
         "misses.png",
+        "reliability.png",
+        "coverage.png",
     }
+    assert "Not a digit: this model has no threshold" in out and metrics["refusal"]["non_digits"] is None
 
 
 def test_evaluate_script_missing_model_is_one_clear_line(tmp_path, capsys):

@@ -19,6 +19,8 @@ def test_the_layout_is_the_documented_one():
         "confusion_matrix.png",
         "misses.safetensors",
         "misses.png",
+        "reliability.png",
+        "coverage.png",
     }
 
 

@@ -49,13 +49,17 @@ def test_showcase_of_the_bundled_model():
     showcase = load_showcase()
     misses = Misses.load(DEFAULT_MODEL / "misses.safetensors")
     assert len(showcase.misses) == len(misses) > 0
-    assert showcase.metrics["test"]["misses"] == len(misses)
+    wrong = misses.predictions != misses.labels
+    assert showcase.metrics["test"]["misses"] == int(wrong.sum()), "the misclassified ones"
+    assert bool((wrong | misses.refused).all()), "and the refused ones, nothing else"
+    assert int(misses.refused.sum()) == showcase.metrics["refusal"]["test_refused_count"]
     assert set(showcase.images) == {"confusion_matrix.png", "training_curves.png"}  # what the Model tab shows
     items = showcase.gallery()
     assert len(items) == len(misses)
-    image, caption = items[0]
-    t, p = int(misses.labels[0]), int(misses.predictions[0])
-    confidence = 100 * float(misses.probabilities[0, p])
+    first = int(torch.nonzero(~misses.refused)[0])
+    image, caption = items[first]
+    t, p = int(misses.labels[first]), int(misses.predictions[first])
+    confidence = 100 * float(misses.probabilities[first, p])
     assert caption == f"true {t} → predicted {p} ({confidence:.0f}%)"
     assert image.shape == (112, 112)
 
@@ -65,9 +69,11 @@ def test_gallery_filters():
     labels, predictions = showcase.misses.labels, showcase.misses.predictions
     for true in range(10):
         assert len(showcase.gallery(true=true)) == int((labels == true).sum())
-    t, p = int(labels[0]), int(predictions[0])
+    answered = ~showcase.misses.refused  # a refused digit is listed under "not a digit", not its closest digit
+    first = int(torch.nonzero(answered)[0])
+    t, p = int(labels[first]), int(predictions[first])
     both = showcase.gallery(true=t, predicted=p)
-    assert len(both) == int(((labels == t) & (predictions == p)).sum()) >= 1
+    assert len(both) == int(((labels == t) & (predictions == p) & answered).sum()) >= 1
     assert all(caption.startswith(f"true {t} → predicted {p} ") for _, caption in both)
 
 
@@ -97,3 +103,42 @@ def test_cli_prints_top3_per_file(tmp_path, capsys):
 def test_cli_bad_model(tmp_path, capsys):
     assert cli([str(tmp_path / "x.png"), "--model", str(tmp_path / "nope")]) == 2
     assert capsys.readouterr().err == f"error: Model folder {tmp_path / 'nope'} does not exist.\n"
+
+
+FIVE_WITH_A_SEPARATE_BAR = [
+    [(0.25, 0.25), (0.2, 0.55), (0.7, 0.55), (0.8, 0.8), (0.2, 0.95)],
+    [(0.3, 0.04), (0.9, 0.04)],
+]
+
+
+def number_picture(numbers: list[tuple[list, int]], canvas: int = 600) -> Image.Image:
+    """Digits drawn side by side on one canvas: ``[(strokes, width), ...]``, each in its own box."""
+    image = Image.new("RGB", (canvas, canvas), "white")
+    step = 0.8 / len(numbers)
+    for k, (strokes, width) in enumerate(numbers):
+        part = draw(strokes, canvas=canvas, box=(0.1 + k * step, 0.3, 0.6 * step, 0.35), width=width)
+        image = Image.fromarray(np.minimum(np.asarray(image), np.asarray(part)))
+    return image
+
+
+def test_predict_number_reads_digits_left_to_right_and_keeps_a_digits_strokes_together():
+    from mnist_hub.predict import number_text, predict_number
+    from mnist_hub.preprocessing import split_digits
+
+    model = load_model()
+    five = draw(FIVE_WITH_A_SEPARATE_BAR, width=14)
+    assert len(split_digits(five)) == 1, "the bar of a 5 is part of the 5"
+    digits = predict_number(model, number_picture([(SEVEN, 14), (FOUR, 14), (FIVE_WITH_A_SEPARATE_BAR, 12)]))
+    assert number_text(digits) == "745"
+    assert all(p.image.shape == (1, 1, 28, 28) for p in digits)
+    single = predict_number(model, draw(SEVEN))
+    assert number_text(single) == "7" and torch.equal(single[0].image, predict(model, draw(SEVEN)).image)
+    assert predict_number(model, Image.new("RGB", (100, 100), "white")) == []
+
+
+def test_cli_reads_numbers(tmp_path, capsys):
+    path = tmp_path / "74.png"
+    number_picture([(SEVEN, 14), (FOUR, 14)]).save(path)
+    assert cli(["--number", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: 74 (7 (") and "4 (" in out

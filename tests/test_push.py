@@ -211,10 +211,15 @@ def test_train_then_push_is_one_command(hub, tmp_path, mnist_data_dir, capsys):
 def test_deploy_space(hub, capsys):
     from training import deploy_space
 
-    assert deploy_space.main(["--space-id", "user/mnist-demo", "--model-id", REPO, "--model-revision", "v2"]) == 0
+    flags = ["--model-id", REPO, "--model-revision", "v2", "--corrections-repo", "user/mnist-corrections"]
+    assert deploy_space.main(["--space-id", "user/mnist-demo", *flags]) == 0
     space = hub.repos["spaces/user/mnist-demo"]
     assert space.sdk == "gradio"
-    assert space.variables == {"MNIST_HUB_MODEL": REPO, "MNIST_HUB_REVISION": "v2"}
+    assert space.variables == {
+        "MNIST_HUB_MODEL": REPO,
+        "MNIST_HUB_REVISION": "v2",
+        "MNIST_HUB_CORRECTIONS_REPO": "user/mnist-corrections",
+    }
     files = hub.files("spaces/user/mnist-demo")
     assert {"app.py", "requirements.txt", "README.md", "mnist_hub/model.py", "mnist_hub/preprocessing.py"} <= set(files)
     header = ModelCard(files["README.md"].decode()).data

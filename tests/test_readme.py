@@ -45,3 +45,16 @@ def test_robustness_block_was_measured_and_meets_the_targets():
     digits = float(re.search(r"load_digits: (\d+\.\d+)%", block).group(1))
     assert gap >= -1.0
     assert digits >= 90.0
+    desk, notebook = (float(x) for x in re.search(r"photos: (\d+\.\d+)% desk, (\d+\.\d+)% notebook", block).groups())
+    assert desk >= 95.0 and notebook >= 95.0
+    assert float(re.search(r"numbers: (\d+\.\d+)% read exactly", block).group(1)) >= 95.0
+
+
+def test_refusal_block_was_measured_and_meets_the_targets():
+    block = readme.blocks((ROOT / "benchmarks" / "README.md").read_text())["refusal"]
+    assert "Measured by `python benchmarks/refusal.py --update-readme`" in block
+    found = re.search(
+        r"non-digits refused: (\S+)% .*MNIST (\S+)% .*redrawn (\S+)% .*load_digits (\S+)%", block.replace("\n", " ")
+    )
+    non_digits, mnist, redrawn, load_digits = (float(x) for x in found.groups())
+    assert non_digits >= 90.0 and mnist <= 1.0 and redrawn <= 2.0 and load_digits <= 5.0

@@ -145,3 +145,57 @@ def test_re_evaluating_a_trained_folder_keeps_its_record_and_card(trained, tmp_p
     after = json.loads((folder / "metrics.json").read_text())
     assert after == before
     assert ModelCard.load(folder / "README.md").data.eval_results[0].metric_value == before["test"]["accuracy"]
+
+
+def test_outlier_exposure_run_saves_its_calibration_and_reports_refusals(mnist_data_dir, tmp_path, mnist_test):
+    from training.refusal import evaluate_refusal, non_digit_set
+
+    out = tmp_path / "model"
+    flags = ["--outliers", "0.5", "--outlier-count", "300", "--holdout", "500", "--refuse-share", "0.02"]
+    assert train_script.main([*SMOKE, *flags, "--output-dir", str(out), "--seed", "3"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    model = load_model(out)
+    assert config["digit_threshold"] == model.digit_threshold is not None and config["temperature"] > 0
+    assert metrics["training"]["train_images"] == 2500, "the held-out digits are not trained on"
+    refusal = metrics["refusal"]
+    fresh = evaluate_refusal(model, mnist_test[0][:1000], mnist_test[1][:1000], non_digit_set(per_kind=50))
+    assert refusal["test_refused_count"] == fresh["test_refused_count"] > 0
+    assert refusal["ece_after"] == fresh["ece_after"]
+    assert set(refusal["non_digits"]) == {"letter", "scribble", "shape"}
+    misses = Misses.load(out / "misses.safetensors")
+    assert int(misses.refused.sum()) == refusal["test_refused_count"]
+    card = (out / "README.md").read_text()
+    assert "not a digit" in card and f"{refusal['test_refused_count']} (" in card
+    assert "![Reliability diagram" in card and (out / "reliability.png").is_file()
+
+
+def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and_records_the_revision(
+    trained, hub, tmp_path, mnist_test
+):
+    from huggingface_hub import HfApi
+
+    from mnist_hub.corrections import CorrectionStore
+    from mnist_hub.preprocessing import prepare_image
+    from mnist_hub.synthetic import STAR, draw
+
+    store = CorrectionStore(tmp_path / "corrections", max_bytes=10**7)
+    images, labels = mnist_test[0][:40].float() / 255, mnist_test[1][:40]
+    for image, label in zip(images, labels, strict=True):
+        store.save(image[None, None], str(int(label)), "1", "user/mnist-cnn@main")
+    star = prepare_image(draw(STAR, width=12))
+    for _ in range(10):
+        store.save(star, "not a digit", "4", "user/mnist-cnn@main")
+    api = HfApi()
+    api.create_repo("user/mnist-corrections", repo_type="dataset", exist_ok=True)
+    commit = api.upload_folder(repo_id="user/mnist-corrections", repo_type="dataset", folder_path=store.folder)
+    out = tmp_path / "model"
+    argv = [*SMOKE, "--seed", "7", "--extra-data", "user/mnist-corrections", "--extra-weight", "3"]
+    assert train_script.main([*argv, "--output-dir", str(out)]) == 0
+    extra = json.loads((out / "metrics.json").read_text())["training"]["extra_data"]
+    assert extra["source"] == "user/mnist-corrections" and extra["revision"] == commit.oid
+    assert extra["held_out"] == 10 and extra["train_digits"] + extra["train_not_digits"] == 40
+    assert extra["weight"] == 3 and extra["held_out_results"]["count"] == 10
+    assert 0 <= extra["held_out_results"]["accuracy_after"] <= 1
+    assert (out / "model.safetensors").read_bytes() != (trained / "model.safetensors").read_bytes()
+    assert "users' corrections" in (out / "README.md").read_text()

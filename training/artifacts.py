@@ -15,7 +15,15 @@ import matplotlib.pyplot as plt
 import torch
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from mnist_hub.files import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_NAME, MISSES_PNG
+from mnist_hub.files import (
+    CONFUSION_PNG,
+    COVERAGE_PNG,
+    CURVES_PNG,
+    METRICS_NAME,
+    MISSES_NAME,
+    MISSES_PNG,
+    RELIABILITY_PNG,
+)
 from mnist_hub.misses import Misses
 from training.metrics import CLASSES, Evaluation
 
@@ -45,10 +53,13 @@ def write_evaluation_artifacts(
     training: dict | None = None,
     history: list[dict] | None = None,
     source: dict | None = None,
+    refusal: dict | None = None,
+    refused: torch.Tensor | None = None,
 ) -> dict:
-    """Write metrics.json, confusion_matrix.png, misses.safetensors, misses.png (and training_curves.png).
+    """Write metrics.json, confusion_matrix.png, misses.safetensors, misses.png (and training_curves.png; with
+    ``refusal``, from ``training.refusal.evaluate_refusal``, reliability.png and coverage.png).
 
-    Returns the metrics written.
+    ``refused`` marks the test digits the model refuses as not digits: they join the misses. Returns the metrics.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,13 +71,17 @@ def write_evaluation_artifacts(
         "history": history or [],
         "training": training,
         "source": source,
+        "refusal": refusal,
     }
-    misses = evaluation.misses(test_images)
+    misses = evaluation.misses(test_images, refused)
     misses.save(folder / MISSES_NAME)
     plot_misses(misses, folder / MISSES_PNG)
     plot_confusion_matrix(evaluation, folder / CONFUSION_PNG)
     if history:
         plot_training_curves(history, folder / CURVES_PNG)
+    if refusal:
+        plot_reliability(refusal, folder / RELIABILITY_PNG)
+        plot_coverage(refusal, folder / COVERAGE_PNG)
     (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -117,6 +132,63 @@ def plot_training_curves(history: list[dict], path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
         ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_reliability(refusal: dict, path: Path) -> None:
+    """Reliability diagram: per confidence bin, the accuracy of the answers in it, before and after calibration."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), dpi=100, sharey=True)
+    for ax, key, title in (
+        (axes[0], "reliability_before", f"Before: ECE {100 * refusal['ece_before']:.2f}%"),
+        (
+            axes[1],
+            "reliability_after",
+            f"After (T = {refusal['temperature']:.3f}): ECE {100 * refusal['ece_after']:.2f}%",
+        ),
+    ):
+        bins = refusal[key]
+        ax.bar(
+            [(b["low"] + b["high"]) / 2 for b in bins],
+            [b["accuracy"] for b in bins],
+            width=[b["high"] - b["low"] for b in bins],
+            edgecolor="black",
+            alpha=0.7,
+            label="accuracy in the bin",
+        )
+        ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
+        ax.plot(
+            [b["confidence"] for b in bins],
+            [b["accuracy"] for b in bins],
+            "o",
+            color="C3",
+            label="accuracy at the mean confidence",
+        )
+        ax.set(title=title, xlabel="confidence (top probability)", xlim=(0, 1), ylim=(0, 1))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy (MNIST test)")
+    axes[0].legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_coverage(refusal: dict, path: Path) -> None:
+    """Accuracy on the test digits answered against the share answered, with the model's own threshold marked."""
+    curve = refusal["coverage"]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+    ax.plot([100 * c["coverage"] for c in curve], [100 * c["accuracy"] for c in curve], color="C0")
+    if refusal.get("threshold") is not None:
+        answered = 100 * (1 - refusal["test_refused"])
+        ax.plot([answered], [100 * refusal["accuracy_accepted"]], "o", color="C3", label="this model's threshold")
+        ax.legend(loc="lower left")
+    ax.set(
+        title="Accuracy vs coverage on the MNIST test digits",
+        xlabel="digits answered (%), the least digit-like refused first",
+        ylabel="accuracy on the answered (%)",
+    )
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

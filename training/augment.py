@@ -65,3 +65,24 @@ def gaussian_matrix(size: int, sigma: float) -> torch.Tensor:
     total = torch.exp(-(taps**2) / (2 * sigma**2)).sum()
     weights = torch.exp(-(distance**2) / (2 * sigma**2)) / total
     return torch.where(distance.abs() <= radius, weights, torch.zeros(()))
+
+
+def random_low_resolution(
+    images: torch.Tensor, generator: torch.Generator, share: float, sizes: tuple[int, int] = (9, 14)
+) -> torch.Tensor:
+    """``share`` of the images (N, 1, 28, 28), chosen at random, seen through a coarse sensor: area-averaged down
+    to a random side in ``sizes`` (inclusive) and bilinearly back up, then brought back to full brightness.
+
+    Digits scanned or drawn at low resolution (scikit-learn's 8x8 ``load_digits``, thumbnails) are blurry and
+    thick after ``prepare_image``; a network that has seen such digits calls them digits."""
+    n, _, height, width = images.shape
+    chosen = torch.nonzero(torch.rand(n, generator=generator) < share).flatten()
+    if len(chosen) == 0:
+        return images
+    side = int(torch.randint(sizes[0], sizes[1] + 1, (1,), generator=generator))
+    coarse = F.interpolate(images[chosen], size=(side, side), mode="area")
+    blurry = F.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
+    blurry = blurry / blurry.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+    images = images.clone()
+    images[chosen.to(images.device)] = blurry.to(images.dtype)
+    return images

@@ -219,6 +219,7 @@ def render_model_card(
             + (["--revision", revision] if repo_id and revision else [])
         ),
         weights_sha256=metrics["weights_sha256"],
+        refusal=metrics.get("refusal"),
     )
 
 

