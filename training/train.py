@@ -415,6 +415,8 @@ def train(args: argparse.Namespace, command: str) -> Path:
     x_train = mnist_to_tensor(train_images).to(device, memory_format=torch.channels_last)
     y_train = train_labels.to(device)
     x_held, y_held = None, None
+    if recipe.holdout >= len(x_train):
+        raise DataError(f"--holdout {recipe.holdout} leaves no training digits of {len(x_train):,}: hold out fewer")
     if recipe.holdout:  # a fixed, seeded share of the training digits, never trained on: for calibration only
         order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(args.seed)).to(device)
         held, kept = order[: recipe.holdout], order[recipe.holdout :]
