@@ -48,22 +48,8 @@ def fit_calibration(
     return temperature, float(torch.quantile(scores, refuse_share))
 
 
-def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS) -> float:
-    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins by their size."""
-    confidence, predicted = probabilities.max(dim=1)
-    right = (predicted == labels).float()
-    edges = torch.linspace(0, 1, bins + 1)
-    which = torch.bucketize(confidence, edges[1:-1], right=True)
-    error = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            error += float(inside.float().mean()) * abs(float(confidence[inside].mean() - right[inside].mean()))
-    return error
-
-
-def reliability_bins(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS) -> list[dict]:
-    """Per confidence bin: its range, how many answers fall in it, their mean confidence and accuracy."""
+def confidence_bins(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS) -> list[tuple]:
+    """Per non-empty equal-width confidence bin: (low, high, count, mean confidence, accuracy), unrounded."""
     confidence, predicted = probabilities.max(dim=1)
     right = (predicted == labels).float()
     edges = torch.linspace(0, 1, bins + 1)
@@ -73,15 +59,29 @@ def reliability_bins(probabilities: torch.Tensor, labels: torch.Tensor, bins: in
         inside = which == b
         if inside.any():
             rows.append(
-                {
-                    "low": round(float(edges[b]), 4),
-                    "high": round(float(edges[b + 1]), 4),
-                    "count": int(inside.sum()),
-                    "confidence": round(float(confidence[inside].mean()), 6),
-                    "accuracy": round(float(right[inside].mean()), 6),
-                }
+                (
+                    float(edges[b]),
+                    float(edges[b + 1]),
+                    int(inside.sum()),
+                    float(confidence[inside].mean()),
+                    float(right[inside].mean()),
+                )
             )
     return rows
+
+
+def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins by their size."""
+    total = len(labels)
+    return sum(n / total * abs(conf - acc) for _, _, n, conf, acc in confidence_bins(probabilities, labels, bins))
+
+
+def reliability_bins(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = ECE_BINS) -> list[dict]:
+    """Per confidence bin: its range, how many answers fall in it, their mean confidence and accuracy."""
+    return [
+        {"low": round(lo, 4), "high": round(hi, 4), "count": n, "confidence": round(conf, 6), "accuracy": round(acc, 6)}
+        for lo, hi, n, conf, acc in confidence_bins(probabilities, labels, bins)
+    ]
 
 
 def non_digit_set(per_kind: int = NON_DIGITS_PER_KIND, seed: int = NON_DIGIT_SEED) -> dict[str, torch.Tensor]:
