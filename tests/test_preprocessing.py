@@ -286,3 +286,12 @@ def test_missing_file(tmp_path):
 def test_things_that_are_not_images(bad):
     with pytest.raises(ImageError):
         prepare_image(bad)
+
+
+def test_max_shrink_is_adaptive_max_pooling():
+    """The numpy downscale of fit_in_box keeps torch's adaptive max-pool windows exactly (overlapping or not)."""
+    rng = np.random.default_rng(3)
+    for height, width, size in [(214, 159, (80, 59)), (81, 80, (80, 79)), (1000, 37, (80, 3)), (7, 300, (2, 80))]:
+        ink = rng.random((height, width), dtype=np.float32)
+        expected = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(ink)[None, None], size)[0, 0]
+        assert np.array_equal(pp.max_shrink(ink, size), expected.numpy()), (height, width, size)
