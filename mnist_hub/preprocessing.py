@@ -42,6 +42,7 @@ MIN_PIECE_SHARE = 0.06  # in a photo, ink pieces lighter than this share of the 
 NEIGHBOUR_REACH = 0.3  # the digit's other pieces lie within this share of its main piece's size from it
 MERGE_OVERLAP = 0.5  # in a number, pieces overlapping horizontally by this share of the narrower are one digit
 SPECK_SHARE = 0.1  # in a number, a piece lighter than this share of the heaviest is a speck or a dot
+POLARITY_BAND = 1.1  # a photo's lighter and darker details this close in strength: the strokes frame the gaps
 SPLIT_SIDE = 480  # digits are told apart on a copy at most this many pixels on a side
 
 
@@ -254,7 +255,7 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
     size = max(5, round(max(small.shape) * BACKGROUND_SCALE)) | 1
     background = ndimage.grey_closing(small, size=(size, size))  # the paper behind dark ink
     board = ndimage.grey_opening(small, size=(size, size))  # the board behind light ink (chalk, a white pen)
-    if np.percentile(small - board, 99.5) > np.percentile(background - small, 99.5):  # thin light strokes
+    if light_strokes(small - board, background - small):
         small, background = 1.0 - small, 1.0 - board
     inner = background[size:-size, size:-size] if min(background.shape) > 3 * size else background
     if float(np.percentile(inner, 95) - np.percentile(inner, 5)) < UNEVEN_BACKGROUND:
@@ -300,6 +301,44 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
     crop = (crop - centre) / max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)
     crop[crop < INK_THRESHOLD] = 0.0
     return np.minimum(crop, 1.0, out=crop).astype(np.float32)
+
+
+def light_strokes(lighter: np.ndarray, darker: np.ndarray) -> bool:
+    """True when a photo's strokes are lighter than the surface around them (chalk on a board, a white pen).
+
+    ``lighter`` and ``darker`` are how much each pixel is lighter or darker than its surroundings. The stronger of
+    the two usually tells, but a dark digit's loops and the gaps between its strokes are as much lighter than
+    around them as its strokes are darker: within ``POLARITY_BAND`` of each other, the strokes are the side whose
+    pieces frame the other's (a dark 3's gaps lie inside its bounding box; its strokes spill out of the gaps' box).
+    Pieces at the picture's edge (the table, the page edge) are left out of both.
+    """
+    top_light, top_dark = float(np.percentile(lighter, 99.5)), float(np.percentile(darker, 99.5))
+    if max(top_light, top_dark) > POLARITY_BAND * min(top_light, top_dark):
+        return top_light > top_dark
+    light, dark = inner_pieces(lighter >= top_light / 2), inner_pieces(darker >= top_dark / 2)
+    dark_frames_light, light_frames_dark = box_share(dark, light), box_share(light, dark)
+    if dark_frames_light == light_frames_dark:
+        return top_light > top_dark
+    return light_frames_dark > dark_frames_light
+
+
+def inner_pieces(mask: np.ndarray, margin: int = 2) -> np.ndarray:
+    """``mask`` without its connected pieces (8-neighbours) that come within ``margin`` pixels of the edge."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    band = [labels[:margin], labels[-margin:], labels[:, :margin].T, labels[:, -margin:].T]
+    edge = np.unique(np.concatenate([b.ravel() for b in band]))
+    inside = np.ones(count + 1, dtype=bool)
+    inside[edge] = False
+    inside[0] = False
+    return inside[labels]
+
+
+def box_share(frame: np.ndarray, mask: np.ndarray) -> float:
+    """The share of ``mask``'s pixels inside the bounding box of ``frame``'s (0 when either is empty)."""
+    if not frame.any() or not mask.any():
+        return 0.0
+    rows, cols = np.flatnonzero(frame.any(axis=1)), np.flatnonzero(frame.any(axis=0))
+    return float(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].sum()) / float(mask.sum())
 
 
 def near(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
