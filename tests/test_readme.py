@@ -46,9 +46,7 @@ def test_robustness_block_was_measured_and_meets_the_targets():
     assert gap >= -1.0
     assert digits >= 90.0
     desk, notebook = (float(x) for x in re.search(r"photos: (\d+\.\d+)% desk, (\d+\.\d+)% notebook", block).groups())
-    # Target 95% on both. The held-out "notebook" photos miss it with the refusal-trained model (issue 14 stays
-    # open for it): this floor catches a regression, it does not claim the target.
-    assert desk >= 95.0 and notebook >= 93.0
+    assert desk >= 95.0 and notebook >= 95.0
     assert float(re.search(r"numbers: (\d+\.\d+)% read exactly", block).group(1)) >= 95.0
 
 
