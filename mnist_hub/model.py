@@ -114,7 +114,6 @@ class ConvolutionalNetwork(
 
     def _classify(self, x: torch.Tensor, kernels: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         """``forward``, with each conv → ReLU → pool done by ``conv_relu_pool``."""
-        x = x.contiguous(memory_format=torch.channels_last)
         for weight, bias in kernels:
             x = conv_relu_pool(x, weight, bias)
         x = self.flatten(x)
@@ -186,7 +185,7 @@ def pooled_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
     its bias repeated: the weights with which one stride-2 convolution computes the four convolution outputs that
     each 2x2 max-pool window compares. Channel ``p * out + o`` is output ``o`` at offset ``p``."""
     weight = torch.cat([F.pad(conv.weight, (dx, 1 - dx, dy, 1 - dy)) for dy in (0, 1) for dx in (0, 1)])
-    return weight.contiguous(memory_format=torch.channels_last), conv.bias.repeat(4)
+    return weight.contiguous(), conv.bias.repeat(4)
 
 
 def conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -195,10 +194,9 @@ def conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) ->
     One stride-2 convolution gives the four outputs each pool window holds, as four groups of channels; the
     maximum over the groups is the pool, and ReLU commutes with it. The full-resolution feature map, most of
     the work of the plain form on CPU, is never written. The results are the plain form's (compared in
-    tests/test_model.py). ``x`` and the result are channels_last.
+    tests/test_model.py). Everything stays in the default (NCHW) layout: the groups are then whole blocks of
+    each image's channels, and the next convolution and ``flatten`` take the result without a copy.
     """
-    y = F.conv2d(x, weight, bias, stride=2).permute(0, 2, 3, 1)  # (N, H, W, 4 * out): a view, no copy
-    half = y.shape[-1] // 2
-    pairs = torch.maximum(y[..., :half], y[..., half:])
-    pooled = torch.maximum(pairs[..., : half // 2], pairs[..., half // 2 :])
-    return F.relu(pooled).permute(0, 3, 1, 2)
+    y = F.conv2d(x, weight, bias, stride=2)
+    n, channels, height, width = y.shape
+    return y.reshape(n, 4, channels // 4, height, width).amax(dim=1).relu_()

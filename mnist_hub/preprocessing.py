@@ -216,13 +216,13 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     step = max(1, int(np.sqrt(grey.size / 4096)))  # the median of a ~4k-pixel sample is plenty
     sample = grey[::step, ::step]
-    background = float(np.median(sample))  # the paper's level
-    flat = float(np.mean(np.abs(sample - background) <= FLAT)) >= FLAT_SHARE  # a digital canvas
+    background = median(sample)  # the paper's level
+    flat = np.count_nonzero(np.abs(sample - background) <= FLAT) >= FLAT_SHARE * sample.size  # a digital canvas
     if not flat and min(grey.shape) >= PHOTO_MIN_SIDE:
         photo = photo_ink(grey)
         if photo is not None:
             return photo if photo.size else None
-    ink = background - grey if float(np.median(border)) > 0.5 else grey - background
+    ink = background - grey if median(border) > 0.5 else grey - background
     contrast = float(ink.max())
     if contrast < MIN_CONTRAST:
         return None
@@ -236,8 +236,18 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     if whole_frame and is_scattered(mask, ink):
         return None
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / contrast
-    crop[crop < INK_THRESHOLD] = 0.0
+    np.putmask(crop, crop < INK_THRESHOLD, 0.0)
     return np.minimum(crop, 1.0, out=crop)
+
+
+def median(values: np.ndarray) -> float:
+    """``np.median`` of an array, the same value, without its generality's overhead (it runs on every picture)."""
+    values = values.ravel()
+    half = values.size // 2
+    if values.size % 2:
+        return float(np.partition(values, half)[half])
+    middle = np.partition(values, (half - 1, half))[half - 1 : half + 1]
+    return float(np.mean(middle))
 
 
 def photo_ink(grey: np.ndarray) -> np.ndarray | None:
@@ -417,22 +427,28 @@ def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:
 def stroke_width(mask: np.ndarray | torch.Tensor) -> float:
     """Estimated stroke width in pixels of a boolean mask: 2 x area / boundary pixels (exact for long strokes)."""
     mask = np.asarray(mask, dtype=bool)
-    eroded = ndimage.binary_erosion(mask, structure=np.ones((3, 3), dtype=bool), border_value=0)
-    area = int(mask.sum())
-    boundary = area - int(eroded.sum())
+    padded = np.pad(mask, 1)  # outside is background
+    rows = padded[:, :-2] & padded[:, 1:-1] & padded[:, 2:]
+    eroded = rows[:-2] & rows[1:-1] & rows[2:]  # a 3x3 erosion, as two 3-wide ones (cheaper than scipy's here)
+    area = int(np.count_nonzero(mask))
+    boundary = area - int(np.count_nonzero(eroded))
     return 2.0 * area / boundary if boundary > 0 else 1.0
 
 
 def max_shrink(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``ink`` downscaled to ``size`` by taking each output pixel's maximum over its window, the windows of
-    ``adaptive_max_pool2d`` (start floor(i*H/n), end ceil((i+1)*H/n)): no stroke is lost however thin."""
+    ``adaptive_max_pool2d`` (start floor(i*H/n), end ceil((i+1)*H/n)): no stroke is lost however thin.
+
+    One running maximum of whole rows (then columns) per step into the widest window, the windows' last line
+    repeated where they are shorter: a few vectorised passes, far cheaper than gathering every window."""
     for axis, n in enumerate(size):
         length = ink.shape[axis]
         starts = np.arange(n) * length // n
         ends = -(-(np.arange(1, n + 1) * length) // n)
-        span = int((ends - starts).max())
-        window = np.minimum(starts[:, None] + np.arange(span), (ends - 1)[:, None])  # (n, span), last line repeated
-        ink = np.take(ink, window, axis=axis).max(axis=axis + 1)
+        out = np.take(ink, starts, axis=axis)
+        for step in range(1, int((ends - starts).max())):
+            np.maximum(out, np.take(ink, np.minimum(starts + step, ends - 1), axis=axis), out=out)
+        ink = out
     return ink
 
 

@@ -64,8 +64,9 @@ def test_the_fast_inference_path_computes_what_forward_does(sizes):
     with torch.no_grad():
         assert torch.allclose(model.predict_log_proba(x), model(x), atol=1e-5)
         plain = F.max_pool2d(F.relu(model.conv1(x)), 2)
-        fast = conv_relu_pool(x.contiguous(memory_format=torch.channels_last), *pooled_kernel(model.conv1))
-        assert torch.allclose(fast, plain, atol=1e-6)
+        for layout in (torch.contiguous_format, torch.channels_last):  # the fast path's, and a caller's
+            fast = conv_relu_pool(x.contiguous(memory_format=layout), *pooled_kernel(model.conv1))
+            assert torch.allclose(fast, plain, atol=1e-6), layout
 
 
 def test_the_fast_path_gives_the_bundled_model_the_same_answers_on_all_test_digits(mnist_test):
