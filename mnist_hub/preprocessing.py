@@ -427,7 +427,8 @@ def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:
 def stroke_width(mask: np.ndarray | torch.Tensor) -> float:
     """Estimated stroke width in pixels of a boolean mask: 2 x area / boundary pixels (exact for long strokes)."""
     mask = np.asarray(mask, dtype=bool)
-    padded = np.pad(mask, 1)  # outside is background
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=bool)  # outside is background
+    padded[1:-1, 1:-1] = mask
     rows = padded[:, :-2] & padded[:, 1:-1] & padded[:, 2:]
     eroded = rows[:-2] & rows[1:-1] & rows[2:]  # a 3x3 erosion, as two 3-wide ones (cheaper than scipy's here)
     area = int(np.count_nonzero(mask))

@@ -9,6 +9,7 @@ import pytest
 import torch
 from bad_inputs import CASES, write_case
 from PIL import Image, ImageOps
+from scipy import ndimage
 
 from mnist_hub import ImageError, load_model, mnist_to_tensor, prepare_image
 from mnist_hub import preprocessing as pp
@@ -308,3 +309,24 @@ def test_max_shrink_is_adaptive_max_pooling():
         ink = rng.random((height, width), dtype=np.float32)
         expected = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(ink)[None, None], size)[0, 0]
         assert np.array_equal(pp.max_shrink(ink, size), expected.numpy()), (height, width, size)
+
+
+def test_stroke_width_erodes_as_scipy_does():
+    """stroke_width's shifted ANDs are the 3x3 binary erosion (outside counts as background), on random masks."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        height, width = (int(n) for n in rng.integers(1, 90, 2))
+        mask = ndimage.binary_dilation(rng.random((height, width)) < 0.2, iterations=int(rng.integers(0, 3)))
+        eroded = ndimage.binary_erosion(mask, structure=np.ones((3, 3), dtype=bool), border_value=0)
+        boundary = int(mask.sum()) - int(eroded.sum())
+        expected = 2.0 * int(mask.sum()) / boundary if boundary > 0 else 1.0
+        assert stroke_width(mask) == expected, (height, width)
+
+
+def test_median_is_numpys():
+    """The background level's median is np.median's value, for odd and even sizes and strided samples."""
+    rng = np.random.default_rng(6)
+    for size in (1, 2, 3, 4, 97, 280):
+        grey = (rng.integers(0, 256, (size, size + 1)) // 64 * 64 / 255).astype(np.float32)
+        for sample in (grey, grey[::3, ::2], grey[0]):
+            assert pp.median(sample) == float(np.median(sample)), (size, sample.shape)
