@@ -3,9 +3,11 @@
     python benchmarks/refusal.py                          # the bundled model against the previous bundled one
     python benchmarks/refusal.py --model runs/mnist-cnn --baseline-model runs/old
 
-Digits: the 10,000 MNIST test digits, the same digits redrawn on canvases (the robustness benchmark's set) and
-scikit-learn's ``load_digits`` (other writers, 8x8). Non-digits: letters, scribbles and shapes drawn on 200-600 px
-canvases by ``mnist_hub.synthetic.draw_non_digit`` (generators training never uses, a seed nothing is tuned on).
+Digits: the 10,000 MNIST test digits, the same digits redrawn on canvases (the robustness benchmark's set),
+scikit-learn's ``load_digits`` (other writers, 8x8) and photos of test digits on paper (the robustness benchmark's
+two generators and seeds; no target, shown because photos are what the digit sets above are least like).
+Non-digits: letters, scribbles and shapes drawn on 200-600 px canvases by ``mnist_hub.synthetic.draw_non_digit``
+(generators training never uses, a seed nothing is tuned on).
 The model refuses with its own temperature and threshold (config.json, fitted on held-out training digits). The
 baseline is the classic fix, measured in the same run: the previous model's top softmax probability, with the
 threshold that refuses 1 % of the MNIST test digits (set on the test set itself, which only flatters it).
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
 from mnist_hub.model import ConvolutionalNetwork, digit_score
-from mnist_hub.synthetic import redraw
+from mnist_hub.synthetic import photograph, redraw
 from training.data import load_mnist
 from training.refusal import non_digit_set
 
@@ -57,6 +59,7 @@ def main() -> None:
     p.add_argument("--baseline-revision", default="fced5c8", help="git revision of the bundled baseline model")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--limit", type=int, default=None, help="use the first N test digits")
+    p.add_argument("--photos", type=int, default=1000, help="photos per generator (default: %(default)s)")
     p.add_argument("--update-readme", action="store_true", help="write the table into benchmarks/README.md")
     args = p.parse_args()
     model = load_model(args.model)
@@ -83,6 +86,11 @@ def main() -> None:
         f"MNIST test digits redrawn on canvases ({len(labels):,})": redrawn,
         f"scikit-learn load_digits ({len(digits.target):,})": sk,
     }
+    for style, seed in (("desk", 1000), ("notebook", 2000)):  # the robustness benchmark's photos
+        photo_rng = np.random.default_rng(seed)
+        photos = [prepare_image(photograph(d, photo_rng, style)) for d in images[: args.photos].numpy()]
+        found = [x for x in photos if x is not None]  # a photo where no ink is found is not asked about
+        sets[f"photos of test digits, {style} ({len(found):,} of {len(photos):,})"] = torch.cat(found)
     non_digits = non_digit_set()
     for kind, x in non_digits.items():
         sets[f"non-digits: {kind}s ({len(x):,})"] = x
