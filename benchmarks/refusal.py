@@ -90,7 +90,8 @@ def main() -> None:
         photo_rng = np.random.default_rng(seed)
         photos = [prepare_image(photograph(d, photo_rng, style)) for d in images[: args.photos].numpy()]
         found = [x for x in photos if x is not None]  # a photo where no ink is found is not asked about
-        sets[f"photos of test digits, {style} ({len(found):,} of {len(photos):,})"] = torch.cat(found)
+        if found:
+            sets[f"photos of test digits, {style} ({len(found):,} of {len(photos):,})"] = torch.cat(found)
     non_digits = non_digit_set()
     for kind, x in non_digits.items():
         sets[f"non-digits: {kind}s ({len(x):,})"] = x
