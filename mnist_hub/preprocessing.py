@@ -44,6 +44,8 @@ MERGE_OVERLAP = 0.5  # in a number, pieces overlapping horizontally by this shar
 SPECK_SHARE = 0.1  # in a number, a piece lighter than this share of the heaviest is a speck or a dot
 POLARITY_BAND = 1.1  # a photo's lighter and darker details this close in strength: the strokes frame the gaps
 SPLIT_SIDE = 480  # digits are told apart on a copy at most this many pixels on a side
+EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # pieces of ink are pixels touching by an edge or a corner
+EIGHT_NEIGHBOURS.setflags(write=False)
 
 
 class ImageError(ValueError):
@@ -227,15 +229,13 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     if contrast < MIN_CONTRAST:
         return None
     mask = ink >= INK_THRESHOLD * contrast
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    box = bounding_box(mask)
+    if box is None:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    height, width = grey.shape
-    whole_frame = rows[0] == 0 and cols[0] == 0 and rows[-1] == height - 1 and cols[-1] == width - 1
+    whole_frame = box == (slice(0, grey.shape[0]), slice(0, grey.shape[1]))
     if whole_frame and is_scattered(mask, ink):
         return None
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / contrast
+    crop = ink[box] / contrast
     np.putmask(crop, crop < INK_THRESHOLD, 0.0)
     return np.minimum(crop, 1.0, out=crop)
 
@@ -248,6 +248,21 @@ def median(values: np.ndarray) -> float:
         return float(np.partition(values, half)[half])
     middle = np.partition(values, (half - 1, half))[half - 1 : half + 1]
     return float(np.mean(middle))
+
+
+def bounding_box(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The (rows, columns) slices of the smallest box holding every True pixel of ``mask``; None when none is."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def edge_labels(labels: np.ndarray, margin: int) -> np.ndarray:
+    """The labels (0, the background, among them) found within ``margin`` pixels of the picture's edge."""
+    band = [labels[:margin], labels[-margin:], labels[:, :margin].T, labels[:, -margin:].T]
+    return np.unique(np.concatenate([b.ravel() for b in band]))
 
 
 def photo_ink(grey: np.ndarray) -> np.ndarray | None:
@@ -271,21 +286,20 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
     if float(np.percentile(inner, 95) - np.percentile(inner, 5)) < UNEVEN_BACKGROUND:
         return None
     ink = np.clip(1.0 - small / np.maximum(background, 1e-3), 0.0, 1.0)
-    centre = float(np.median(ink))
-    noise = 1.4826 * float(np.median(np.abs(ink - centre)))
+    centre = median(ink)
+    noise = 1.4826 * median(np.abs(ink - centre))
     contrast = float(np.percentile(ink, 99.9))
     if contrast - centre < MIN_CONTRAST:
         return np.zeros((0, 0), dtype=np.float32)
     threshold = max(centre + INK_THRESHOLD * (contrast - centre), centre + 6 * noise)
     mask = ink >= threshold
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     if count == 0:
         return np.zeros((0, 0), dtype=np.float32)
     index = np.arange(1, count + 1)
     mass = ndimage.sum_labels(ink, labels, index=index)
-    m = max(2, max(labels.shape) // 64)  # blur and resampling can leave a gap of a pixel or two at the edge
-    band = [labels[:m], labels[-m:], labels[:, :m].T, labels[:, -m:].T]
-    edge = np.unique(np.concatenate([b.ravel() for b in band]))
+    margin = max(2, max(labels.shape) // 64)  # blur and resampling can leave a gap of a pixel or two at the edge
+    edge = edge_labels(labels, margin)
     mass[edge[edge > 0] - 1] = 0.0  # at the picture's edge: the table, the page edge, not the digit
     if float(mass.max()) <= 0:
         return np.zeros((0, 0), dtype=np.float32)
@@ -305,9 +319,7 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
             if any(near(boxes[k], boxes[j], reach) for j in np.flatnonzero(chosen)):
                 chosen[k] = grown = True
     keep = np.concatenate([[False], chosen])[labels]
-    rows = np.flatnonzero(keep.any(axis=1))
-    cols = np.flatnonzero(keep.any(axis=0))
-    crop = np.where(keep, ink, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = np.where(keep, ink, 0.0)[bounding_box(keep)]
     crop = (crop - centre) / max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)
     crop[crop < INK_THRESHOLD] = 0.0
     return np.minimum(crop, 1.0, out=crop).astype(np.float32)
@@ -334,21 +346,19 @@ def light_strokes(lighter: np.ndarray, darker: np.ndarray) -> bool:
 
 def inner_pieces(mask: np.ndarray, margin: int = 2) -> np.ndarray:
     """``mask`` without its connected pieces (8-neighbours) that come within ``margin`` pixels of the edge."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    band = [labels[:margin], labels[-margin:], labels[:, :margin].T, labels[:, -margin:].T]
-    edge = np.unique(np.concatenate([b.ravel() for b in band]))
+    labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     inside = np.ones(count + 1, dtype=bool)
-    inside[edge] = False
+    inside[edge_labels(labels, margin)] = False
     inside[0] = False
     return inside[labels]
 
 
 def box_share(frame: np.ndarray, mask: np.ndarray) -> float:
     """The share of ``mask``'s pixels inside the bounding box of ``frame``'s (0 when either is empty)."""
-    if not frame.any() or not mask.any():
+    box = bounding_box(frame)
+    if box is None or not mask.any():
         return 0.0
-    rows, cols = np.flatnonzero(frame.any(axis=1)), np.flatnonzero(frame.any(axis=0))
-    return float(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].sum()) / float(mask.sum())
+    return float(mask[box].sum()) / float(mask.sum())
 
 
 def near(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
@@ -371,7 +381,7 @@ def split_digits(image: Any) -> list[np.ndarray]:
     # labelling a large crop at full resolution would cost more than everything else together.
     factor = max(1, -(-max(ink.shape) // SPLIT_SIDE))
     coarse = ink if factor == 1 else F.max_pool2d(torch.from_numpy(ink)[None, None], factor, ceil_mode=True)[0, 0]
-    labels, count = ndimage.label(np.asarray(coarse) > 0, structure=np.ones((3, 3), dtype=bool))
+    labels, count = ndimage.label(np.asarray(coarse) > 0, structure=EIGHT_NEIGHBOURS)
     if count <= 1:
         return [ink] if count else []  # one piece: one digit, the common case (a sketch pays only the labelling)
     mass = ndimage.sum_labels(np.asarray(coarse), labels, index=np.arange(1, count + 1))
@@ -397,9 +407,7 @@ def split_digits(image: Any) -> list[np.ndarray]:
     for members, (start, stop) in zip(digits, spans, strict=True):
         columns = slice(start * factor, stop * factor)
         piece = np.where(np.isin(full[:, columns], members), ink[:, columns], 0.0)
-        rows, cols = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
-        piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        pieces.append(np.ascontiguousarray(piece, dtype=np.float32))
+        pieces.append(np.ascontiguousarray(piece[bounding_box(piece)], dtype=np.float32))
     return pieces
 
 
@@ -417,7 +425,7 @@ def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:
 
     A digit is one stroke or a few; the most broken MNIST test digit still has 45% of its ink in one piece.
     """
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     if count <= 1:
         return False
     mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
