@@ -27,6 +27,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.robustness import PHOTO_SEEDS
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
 from mnist_hub.model import ConvolutionalNetwork, digit_score
 from mnist_hub.synthetic import photograph, redraw
@@ -86,7 +87,7 @@ def main() -> None:
         f"MNIST test digits redrawn on canvases ({len(labels):,})": redrawn,
         f"scikit-learn load_digits ({len(digits.target):,})": sk,
     }
-    for style, seed in (("desk", 1000), ("notebook", 2000)):  # the robustness benchmark's photos
+    for style, seed in PHOTO_SEEDS.items():  # the robustness benchmark's photos (its --seed 0)
         photo_rng = np.random.default_rng(seed)
         photos = [prepare_image(photograph(d, photo_rng, style)) for d in images[: args.photos].numpy()]
         found = [x for x in photos if x is not None]  # a photo where no ink is found is not asked about
