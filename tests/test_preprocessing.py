@@ -327,6 +327,22 @@ def test_median_is_numpys():
     """The background level's median is np.median's value, for odd and even sizes and strided samples."""
     rng = np.random.default_rng(6)
     for size in (1, 2, 3, 4, 97, 280):
-        grey = (rng.integers(0, 256, (size, size + 1)) // 64 * 64 / 255).astype(np.float32)
-        for sample in (grey, grey[::3, ::2], grey[0]):
-            assert pp.median(sample) == float(np.median(sample)), (size, sample.shape)
+        levels = (rng.integers(0, 256, (size, size + 1)) // 64 * 64 / 255).astype(np.float32)  # a canvas: few values
+        smooth = rng.random((size, size + 1))  # a photo: the two middle values differ, their mean is rounded
+        for grey in (levels, smooth.astype(np.float32), smooth):
+            for sample in (grey, grey[::3, ::2], grey[0]):
+                assert pp.median(sample) == float(np.median(sample)), (size, sample.shape, sample.dtype)
+
+
+def test_is_opaque_reads_the_alpha_channel():
+    """The uint32 view finds a single translucent pixel anywhere, also in a non-contiguous array."""
+    rng = np.random.default_rng(8)
+    rgba = rng.integers(0, 256, (37, 41, 4), dtype=np.uint8)
+    rgba[:, :, 3] = 255
+    assert pp.is_opaque(rgba) and pp.is_opaque(rgba[:, ::2])
+    for y, x in ((0, 0), (36, 40), (17, 3)):
+        hole = rgba.copy()
+        hole[y, x, 3] = 254
+        assert not pp.is_opaque(hole) and not pp.is_opaque(np.asfortranarray(hole)), (y, x)
+    for array in (rgba, hole):  # the array's shortcut gives what Pillow's own alpha check gives
+        assert np.array_equal(pp.to_grey(array), pp.to_grey(Image.fromarray(array)))
