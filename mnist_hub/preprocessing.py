@@ -476,6 +476,22 @@ def max_shrink(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return ink
 
 
+def square_filter(ink: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
+    """``ndimage.maximum_filter`` (``combine=np.maximum``) or ``minimum_filter`` (``np.minimum``) of ``ink`` over
+    an odd ``size`` x ``size`` square, zero outside the picture (``mode="constant", cval=0``): the same values from
+    ``size - 1`` whole-array passes per axis, about twice as fast as scipy's on the working box."""
+    reach = size // 2
+    for _ in range(2):  # down the columns, then (transposed) along the rows
+        length = ink.shape[0]
+        padded = np.zeros((length + 2 * reach, ink.shape[1]), dtype=ink.dtype)
+        padded[reach : reach + length] = ink
+        out = padded[:length].copy()
+        for shift in range(1, size):
+            combine(out, padded[shift : shift + length], out=out)
+        ink = out.T
+    return ink
+
+
 def fit_in_box(ink: np.ndarray) -> torch.Tensor:
     """The cropped ink fitted into BOX x BOX keeping its aspect ratio, strokes as thick as MNIST's.
 
@@ -496,11 +512,9 @@ def fit_in_box(ink: np.ndarray) -> torch.Tensor:
     target = STROKE_WIDTH * WORK_SCALE
     change = round(target - stroke_width(ink > 0.5))
     if change >= 2:  # thin pen: dilate
-        k = min(change, 4 * WORK_SCALE) | 1
-        ink = ndimage.maximum_filter(ink, size=k, mode="constant", cval=0.0)
+        ink = square_filter(ink, min(change, 4 * WORK_SCALE) | 1, np.maximum)
     elif change <= -THICK_SLACK * WORK_SCALE:  # thick pen: erode towards MNIST's width
-        k = min(-change, 4 * WORK_SCALE) | 1
-        ink = ndimage.minimum_filter(ink, size=k, mode="constant", cval=0.0)
+        ink = square_filter(ink, min(-change, 4 * WORK_SCALE) | 1, np.minimum)
     height, width = ink.shape
     scale = BOX / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))

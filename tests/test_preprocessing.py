@@ -346,3 +346,14 @@ def test_is_opaque_reads_the_alpha_channel():
         assert not pp.is_opaque(hole) and not pp.is_opaque(np.asfortranarray(hole)), (y, x)
     for array in (rgba, hole):  # the array's shortcut gives what Pillow's own alpha check gives
         assert np.array_equal(pp.to_grey(array), pp.to_grey(Image.fromarray(array)))
+
+
+def test_square_filter_is_scipys():
+    """The dilation and erosion of fit_in_box give scipy's maximum_filter / minimum_filter values exactly."""
+    rng = np.random.default_rng(9)
+    for height, width in ((1, 1), (2, 7), (80, 59), (33, 80)):
+        ink = (rng.random((height, width)) * (rng.random((height, width)) > 0.6)).astype(np.float32)
+        for size in (3, 5, 9, 17):
+            for combine, scipy_filter in ((np.maximum, ndimage.maximum_filter), (np.minimum, ndimage.minimum_filter)):
+                expected = scipy_filter(ink, size=size, mode="constant", cval=0.0)
+                assert np.array_equal(pp.square_filter(ink, size, combine), expected), (height, width, size)
