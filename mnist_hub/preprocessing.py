@@ -450,10 +450,7 @@ def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:
 def stroke_width(mask: np.ndarray | torch.Tensor) -> float:
     """Estimated stroke width in pixels of a boolean mask: 2 x area / boundary pixels (exact for long strokes)."""
     mask = np.asarray(mask, dtype=bool)
-    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=bool)  # outside is background
-    padded[1:-1, 1:-1] = mask
-    rows = padded[:, :-2] & padded[:, 1:-1] & padded[:, 2:]
-    eroded = rows[:-2] & rows[1:-1] & rows[2:]  # a 3x3 erosion, as two 3-wide ones (cheaper than scipy's here)
+    eroded = square_filter(mask, 3, np.minimum)  # a 3x3 erosion, outside the picture background
     area = int(np.count_nonzero(mask))
     boundary = area - int(np.count_nonzero(eroded))
     return 2.0 * area / boundary if boundary > 0 else 1.0
