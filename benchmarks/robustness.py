@@ -14,6 +14,9 @@
 4. Numbers: 2-4 MNIST test digits side by side on a canvas (``synthetic.write_number``: uneven gaps, sizes,
    baselines, pens), read by ``predict_number``; a number counts only when every digit is right and there are
    no more or fewer. Target: at least 95 %.
+5. Photos of numbers: the same kind of numbers written on paper and photographed by the two photo generators
+   (``synthetic.photograph_number``), read like 4. No target of its own; "desk" is what the photo path's reading
+   of numbers was tuned on (with training digits), "notebook" is held out.
 Columns: today's ``prepare_image``; the one of ``--before`` (a git revision, default the last one without the
 photo path), run in the same process; and a naive baseline that converts to grey, squashes the whole picture to
 28x28 and inverts it.
@@ -38,12 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
 from mnist_hub.predict import number_text, predict_number
-from mnist_hub.synthetic import photograph, redraw, write_number
+from mnist_hub.synthetic import photograph, photograph_number, redraw, write_number
 from training.data import load_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "fced5c8"  # prepare_image before it had a photo path
 PHOTO_SEEDS = {"desk": 1000, "notebook": 2000}  # each photo generator's seed, added to --seed
+PHOTO_NUMBER_SEEDS = {"desk": 4000, "notebook": 5000}  # the same for photos of numbers
 
 
 def prepare_image_at(revision: str):
@@ -81,6 +85,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--numbers", type=int, default=2000, help="numbers written (default: 2000)")
     p.add_argument("--photos", type=int, default=2000, help="photos per generator (default: 2000)")
+    p.add_argument("--photo-numbers", type=int, default=1000, help="photos of numbers per generator (default: 1000)")
     p.add_argument("--before", default=BEFORE, help=f"git revision whose prepare_image to compare (default {BEFORE})")
     p.add_argument("--update-readme", action="store_true", help="write the table into benchmarks/README.md")
     args = p.parse_args()
@@ -182,6 +187,27 @@ def main() -> None:
             0.0,
         )
     )
+    photo_numbers = {}
+    for style, seed in PHOTO_NUMBER_SEEDS.items():
+        number_rng = np.random.default_rng(args.seed + seed)
+        read_photos = before_photos = 0
+        for _ in range(args.photo_numbers):
+            picks = number_rng.integers(0, len(labels), int(number_rng.integers(2, 5)))
+            picture = photograph_number([images[i] for i in picks], number_rng, style)
+            truth = "".join(str(int(labels[i])) for i in picks)
+            read_photos += number_text(predict_number(model, picture)) == truth
+            old = before(picture)
+            before_photos += old is not None and str(int(model.predict_proba(old).argmax())) == truth
+        photo_numbers[style] = read_photos / max(1, args.photo_numbers)
+        tuned = "tuned on" if style == "desk" else "held out"
+        rows.append(
+            (
+                f"photos of numbers, {style}, {tuned} ({args.photo_numbers:,})",
+                photo_numbers[style],
+                before_photos / max(1, args.photo_numbers),
+                0.0,
+            )
+        )
 
     big = io.BytesIO()  # a 12-megapixel phone photo, as uploaded
     photograph(images[0], np.random.default_rng(args.seed), "desk").resize((4000, 3000)).save(big, "JPEG", quality=90)
@@ -203,6 +229,8 @@ def main() -> None:
             f"load_digits: {100 * sk_ours:.2f}% (target: at least 90%)",
             f"photos: {100 * photo_figures['desk']:.2f}% desk, {100 * photo_figures['notebook']:.2f}% notebook "
             f"(target: at least 95%); numbers: {100 * read / args.numbers:.2f}% read exactly (target: at least 95%)",
+            f"photos of numbers: {100 * photo_numbers['desk']:.2f}% desk, {100 * photo_numbers['notebook']:.2f}% "
+            "notebook read exactly",
             f"'before' is prepare_image at {args.before}; 'naive' squashes the picture to 28x28",
             f"prepare_image: {per_image_ms:.2f} ms per 200-600 px canvas, "
             f"{photo_ms['desk']:.1f} / {photo_ms['notebook']:.1f} ms per 320-900 px photo (means), "

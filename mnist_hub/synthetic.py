@@ -72,6 +72,9 @@ def redraw(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
 def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk") -> Image.Image:
     """One MNIST digit written in ink on paper and photographed with a phone, as an RGB JPEG-decoded picture.
 
+    ``digit`` is white ink on black, uint8: a 28x28 MNIST digit, or any other shape (a number from
+    ``photograph_number``), whose longer side gets the size a digit would.
+
     ``style="desk"`` (the set prepare_image was tuned on): plain paper, a linear lighting gradient, a straight
     shadow edge, the table along some sides, perspective, blur, grain, JPEG. ``style="notebook"`` (held out, never
     tuned on): ruled or squared notebook paper, a spotlight with a vignette, the soft shadow of a hand or phone,
@@ -82,11 +85,12 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
         raise ValueError(f"unknown photo style {style!r}")
     side = int(rng.integers(320, 900))
     size = int(side * rng.uniform(0.3, 0.65))
+    extent = tuple(max(1, round(size * n / max(digit.shape))) for n in digit.shape)  # (size, size) for a digit
     ink = torch.from_numpy(digit.astype(np.float32) / 255)[None, None]
-    ink = F.interpolate(ink, size=(size, size), mode="bilinear", align_corners=False)[0, 0].clamp(0, 1).numpy()
+    ink = F.interpolate(ink, size=extent, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1).numpy()
     alpha = np.zeros((side, side), dtype=np.float32)
-    top, left = (int(rng.integers(int(0.1 * side), int(0.9 * side) - size + 1)) for _ in range(2))
-    alpha[top : top + size, left : left + size] = ink
+    top, left = (int(rng.integers(int(0.1 * side), int(0.9 * side) - n + 1)) for n in extent)
+    alpha[top : top + extent[0], left : left + extent[1]] = ink
     alpha = np.clip(alpha * rng.uniform(1.0, 1.6), 0, 1)  # a pen's ink saturates
     paper = np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.86, 0.98)]) * rng.uniform(0.8, 0.97)
     if notebook:
@@ -154,8 +158,40 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
 def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> Image.Image:
     """MNIST digits (28x28 uint8 each) written side by side as one number on a canvas, as a person writes it.
 
+    The digits are set as ``number_strip`` sets them; the row is then drawn like ``redraw``: any canvas, anywhere,
+    any pen.
+    """
+    strip = number_strip(digits, rng)
+    canvas = int(rng.integers(300, 801))
+    scale = canvas * rng.uniform(0.5, 0.9) / max(strip.shape)
+    size = (max(1, round(strip.shape[0] * scale)), max(1, round(strip.shape[1] * scale)))
+    ink = F.interpolate(torch.from_numpy(strip)[None, None], size=size, mode="bilinear", align_corners=False)
+    thicken = int(rng.integers(0, max(2, round(scale * 0.8))))  # at most ~1 px at MNIST's scale
+    if thicken:
+        ink = F.max_pool2d(ink, 2 * thicken + 1, stride=1, padding=thicken)
+    ink = ink[0, 0].clamp(0, 1).numpy()
+    top, left = int(rng.integers(0, canvas - size[0] + 1)), int(rng.integers(0, canvas - size[1] + 1))
+    alpha = np.zeros((canvas, canvas), dtype=np.float32)
+    alpha[top : top + size[0], left : left + size[1]] = ink
+    if rng.random() < 0.5:
+        return Image.fromarray((255 * (1 - alpha)).astype(np.uint8), "L").convert("RGB")
+    rgba = np.zeros((canvas, canvas, 4), dtype=np.uint8)
+    rgba[:, :, 3] = (255 * alpha).astype(np.uint8)
+    return Image.fromarray(rgba, "RGBA")
+
+
+def photograph_number(digits: list[np.ndarray], rng: np.random.Generator, style: str = "desk") -> Image.Image:
+    """MNIST digits (28x28 uint8 each) written as one number (``number_strip``) on paper and photographed
+    (``photograph``)."""
+    strip = number_strip(digits, rng)
+    return photograph(np.round(255 * np.clip(strip, 0, 1)).astype(np.uint8), rng, style)
+
+
+def number_strip(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """MNIST digits (28x28 uint8 each) set side by side as one number, float32 white ink on black at MNIST's scale.
+
     Each digit is cropped to its ink and gets its own size (±20 %), baseline (±15 % of the height) and gap to the
-    previous one (2-9 px at MNIST's scale); the row is then drawn like ``redraw``: any canvas, anywhere, any pen.
+    previous one (2-9 px at MNIST's scale).
     """
     crops = []
     for digit in digits:
@@ -179,22 +215,7 @@ def write_number(digits: list[np.ndarray], rng: np.random.Generator) -> Image.Im
             strip[y : y + crop.shape[0], x : x + crop.shape[1]], crop
         )
         x += crop.shape[1]
-    canvas = int(rng.integers(300, 801))
-    scale = canvas * rng.uniform(0.5, 0.9) / max(strip.shape)
-    size = (max(1, round(strip.shape[0] * scale)), max(1, round(strip.shape[1] * scale)))
-    ink = F.interpolate(torch.from_numpy(strip)[None, None], size=size, mode="bilinear", align_corners=False)
-    thicken = int(rng.integers(0, max(2, round(scale * 0.8))))  # at most ~1 px at MNIST's scale
-    if thicken:
-        ink = F.max_pool2d(ink, 2 * thicken + 1, stride=1, padding=thicken)
-    ink = ink[0, 0].clamp(0, 1).numpy()
-    top, left = int(rng.integers(0, canvas - size[0] + 1)), int(rng.integers(0, canvas - size[1] + 1))
-    alpha = np.zeros((canvas, canvas), dtype=np.float32)
-    alpha[top : top + size[0], left : left + size[1]] = ink
-    if rng.random() < 0.5:
-        return Image.fromarray((255 * (1 - alpha)).astype(np.uint8), "L").convert("RGB")
-    rgba = np.zeros((canvas, canvas, 4), dtype=np.uint8)
-    rgba[:, :, 3] = (255 * alpha).astype(np.uint8)
-    return Image.fromarray(rgba, "RGBA")
+    return strip
 
 
 # Non-digits drawn as people draw them, for measuring the refusal of things that are not digits (issue 12).
