@@ -47,6 +47,8 @@ POLARITY_TAIL = 1.0  # percent of a photo's pixels at each end that tell light s
 SPLIT_SIDE = 480  # digits are told apart on a copy at most this many pixels on a side
 EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # pieces of ink are pixels touching by an edge or a corner
 EIGHT_NEIGHBOURS.setflags(write=False)
+UNIT = np.arange(256, dtype=np.float32) / 255.0  # each 8-bit grey level as a value in [0, 1]
+UNIT.setflags(write=False)
 
 
 class ImageError(ValueError):
@@ -82,7 +84,8 @@ def prepare_ink(ink: np.ndarray) -> torch.Tensor:
 
 
 def to_grey(image: Any) -> np.ndarray | None:
-    """Any accepted input as a float32 HxW array in [0, 1] (at most MAX_SIDE on a side), transparency flattened."""
+    """Any accepted input as an HxW grey array (at most MAX_SIDE on a side), transparency flattened: float32 in
+    [0, 1], or the uint8 levels of an 8-bit picture without transparency (``unit`` gives their float32 values)."""
     if isinstance(image, Mapping):  # Gradio's ImageEditor / Sketchpad value
         if "composite" not in image:
             raise ImageError("The sketch value has no 'composite' image.")
@@ -146,7 +149,8 @@ def is_opaque(rgba: np.ndarray) -> bool:
 
 
 def pil_to_array(img: Image.Image, opaque: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """Grey values and alpha (or None) in [0, 1], after downscaling to at most MAX_SIDE.
+    """Grey values and alpha (or None) in [0, 1], after downscaling to at most MAX_SIDE; a picture without
+    transparency keeps its 8-bit grey levels (uint8), which ``unit`` turns into the same values.
 
     ``opaque``: the caller has already found the alpha channel to be 255 everywhere (``is_opaque``).
     """
@@ -164,7 +168,7 @@ def pil_to_array(img: Image.Image, opaque: bool = False) -> tuple[np.ndarray, np
         img = img.convert("RGBA" if has_alpha else "RGB")
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     if not has_alpha:
-        return np.asarray(img.convert("L"), dtype=np.float32) / 255.0, None
+        return np.asarray(img.convert("L")), None  # 8-bit levels: extract_ink reads them through UNIT
     # "LA": Pillow's luminance of the colour (ITU-R 601) beside the alpha, both in C.
     grey_alpha = np.asarray(img.convert("RGBA").convert("LA"), dtype=np.float32) / 255.0
     return grey_alpha[:, :, 0], grey_alpha[:, :, 1]
@@ -229,31 +233,64 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
 
     A drawing's background is one level, read from the whole picture; a light border means dark ink. A photo's
     is not: when the background is not one flat value and the light is uneven (see ``photo_ink``), the paper is
-    estimated pixel by pixel instead. A drawing pays only for the flatness check on a sample.
+    estimated pixel by pixel instead. A drawing pays only for the flatness check on a sample. ``grey`` is
+    ``to_grey``'s: float32 in [0, 1] or uint8 levels.
     """
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    border = unit(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
     step = max(1, int(np.sqrt(grey.size / 4096)))  # the median of a ~4k-pixel sample is plenty
-    sample = grey[::step, ::step]
+    sample = unit(grey[::step, ::step])
     background = median(sample)  # the paper's level
     flat = np.count_nonzero(np.abs(sample - background) <= FLAT) >= FLAT_SHARE * sample.size  # a digital canvas
     if not flat and min(grey.shape) >= PHOTO_MIN_SIDE:
-        photo = photo_ink(grey)
+        photo = photo_ink(unit(grey))
         if photo is not None:
             return photo if photo.size else None
-    ink = background - grey if median(border) > 0.5 else grey - background
+    dark = median(border) > 0.5
+    if grey.dtype == np.uint8:
+        return levels_ink(grey, background, dark)
+    ink = background - grey if dark else grey - background
     contrast = float(ink.max())
     if contrast < MIN_CONTRAST:
         return None
     mask = ink >= INK_THRESHOLD * contrast
     box = bounding_box(mask)
-    if box is None:
-        return None
-    whole_frame = box == (slice(0, grey.shape[0]), slice(0, grey.shape[1]))
-    if whole_frame and is_scattered(mask, ink):
+    if box is None or (box == whole(grey) and is_scattered(mask, ink)):
         return None
     crop = ink[box] / contrast
     np.putmask(crop, crop < INK_THRESHOLD, 0.0)
     return np.minimum(crop, 1.0, out=crop)
+
+
+def levels_ink(levels: np.ndarray, background: float, dark: bool) -> np.ndarray | None:
+    """``extract_ink``'s one-level path for uint8 grey levels, with the same numbers: each step's arithmetic is
+    done once for each of the 256 levels, and the picture is only compared, cropped and looked up (a sketch's
+    every pixel once, not through five float passes).
+
+    The ink of a level falls as the level rises (dark ink; rises for light ink), and rounding keeps that order,
+    so the pixels at or above a share of the contrast are those on one side of a single level.
+    """
+    ink = background - UNIT if dark else UNIT - background  # the ink of each level, as float32
+    contrast = float(ink[levels.min() if dark else levels.max()])
+    if contrast < MIN_CONTRAST:
+        return None
+    inked = np.flatnonzero(ink >= INK_THRESHOLD * contrast)  # the levels counted as ink: one run, up to 0 or 255
+    mask = levels <= inked.max() if dark else levels >= inked.min()
+    box = bounding_box(mask)
+    if box is None or (box == whole(levels) and is_scattered(mask, np.take(ink, levels))):
+        return None
+    crop = ink / contrast
+    np.putmask(crop, crop < INK_THRESHOLD, 0.0)
+    return np.take(np.minimum(crop, 1.0, out=crop), levels[box])
+
+
+def unit(grey: np.ndarray) -> np.ndarray:
+    """Grey values as float32 in [0, 1]: uint8 levels through ``UNIT``, anything else as it is."""
+    return np.take(UNIT, grey) if grey.dtype == np.uint8 else grey
+
+
+def whole(picture: np.ndarray) -> tuple[slice, slice]:
+    """The bounding box of every pixel of ``picture``, as ``bounding_box`` gives it."""
+    return slice(0, picture.shape[0]), slice(0, picture.shape[1])
 
 
 def median(values: np.ndarray) -> float:

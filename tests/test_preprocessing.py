@@ -378,6 +378,31 @@ def test_is_opaque_reads_the_alpha_channel():
         assert np.array_equal(pp.to_grey(array), pp.to_grey(Image.fromarray(array)))
 
 
+def test_eight_bit_levels_give_the_float_paths_ink_exactly(mnist_test):
+    """extract_ink reads uint8 grey levels through a table (levels_ink): the same numbers as the float path."""
+    from mnist_hub.synthetic import photograph, redraw
+
+    rng = np.random.default_rng(3)
+    digit = mnist_test[0][0].numpy()
+    pictures = [
+        np.asarray(draw(SEVEN, width=9).convert("L")),  # dark ink on white
+        np.asarray(draw(FOUR, ink="white", paper="black").convert("L")),  # light ink on black
+        np.asarray(redraw(digit, rng).convert("RGBA").convert("LA"))[:, :, 1],  # a redrawn digit's ink, light
+        digit,  # MNIST as stored
+        np.asarray(photograph(digit, rng).convert("L")),  # the photo path
+        rng.integers(0, 256, (64, 64), dtype=np.uint8),  # grain all over
+        np.where(rng.random((64, 64)) < 0.15, 255, 0).astype(np.uint8),  # scattered specks: None both ways
+        np.full((50, 50), 200, dtype=np.uint8),  # uniform: None both ways
+        np.where(np.eye(40, dtype=bool), 190, 200).astype(np.uint8),  # too faint: None both ways
+    ]
+    for k, levels in enumerate(pictures):
+        by_levels, by_values = pp.extract_ink(levels), pp.extract_ink(pp.unit(levels))
+        assert (by_levels is None) == (by_values is None), k
+        assert by_levels is None or np.array_equal(by_levels, by_values), k
+    assert all(pp.extract_ink(p) is not None for p in pictures[:6])
+    assert all(pp.extract_ink(p) is None for p in pictures[6:])
+
+
 def test_square_filter_is_scipys():
     """The dilation and erosion of fit_in_box give scipy's maximum_filter / minimum_filter values exactly."""
     rng = np.random.default_rng(9)
