@@ -57,12 +57,15 @@ def test_predict_proba_chunks_match_one_pass_and_keep_mode():
     [{}, {"kernel_size": 5}, {"image_size": 32, "conv1_channels": 4}, {"in_channels": 3, "conv2_channels": 8}],
 )
 def test_the_fast_inference_path_computes_what_forward_does(sizes):
-    """predict_log_proba runs each conv -> ReLU -> pool as one stride-2 convolution and a maximum."""
+    """predict_log_proba runs each conv -> ReLU -> pool as one stride-2 convolution and a maximum; a few images
+    go through the plain layers as functions of their weights, bit for bit what the modules compute."""
     torch.manual_seed(2)
     model = ConvolutionalNetwork(**sizes).eval()
     x = torch.rand(20, model.conv1.in_channels, model.image_size, model.image_size)  # >= FUSED_FROM
     with torch.no_grad():
         assert torch.allclose(model.predict_log_proba(x), model(x), atol=1e-5)
+        for few in (x[:1], x[:3]):
+            assert torch.equal(model.predict_log_proba(few), model(few))
         plain = F.max_pool2d(F.relu(model.conv1(x)), 2)
         for layout in (torch.contiguous_format, torch.channels_last):  # the fast path's, and a caller's
             fast = conv_relu_pool(x.contiguous(memory_format=layout), *pooled_kernel(model.conv1))
