@@ -78,8 +78,8 @@ def classify(model: ConvolutionalNetwork, inputs: torch.Tensor) -> list[Predicti
     scores = digit_score(probabilities)
     digits = model.is_digit(scores)
     return [
-        Prediction(probabilities=p, image=x[None], score=float(s), is_digit=bool(d))
-        for p, x, s, d in zip(probabilities, inputs, scores, digits, strict=True)
+        Prediction(probabilities=p, image=x[None], score=s, is_digit=d)
+        for p, x, s, d in zip(probabilities, inputs, scores.tolist(), digits.tolist(), strict=True)
     ]
 
 

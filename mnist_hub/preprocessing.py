@@ -518,7 +518,7 @@ def square_filter(ink: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
     return ink
 
 
-def fit_in_box(ink: np.ndarray) -> torch.Tensor:
+def fit_in_box(ink: np.ndarray) -> np.ndarray:
     """The cropped ink fitted into BOX x BOX keeping its aspect ratio, strokes as thick as MNIST's.
 
     Works at WORK_SCALE x the box size: a max-pool downscale keeps thin strokes, a dilation brings thin
@@ -547,20 +547,19 @@ def fit_in_box(ink: np.ndarray) -> torch.Tensor:
     height, width = ink.shape
     scale = BOX / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))
-    t = F.interpolate(torch.from_numpy(np.ascontiguousarray(ink))[None, None], size=size, mode="area")[0, 0]
-    return t / t.max().clamp(min=1e-6)
+    box = F.interpolate(torch.from_numpy(np.ascontiguousarray(ink))[None, None], size=size, mode="area")[0, 0].numpy()
+    return box / max(float(box.max()), 1e-6)
 
 
-def center_in_28(digit: torch.Tensor) -> torch.Tensor:
-    """Paste into SIDE x SIDE so the centre of mass sits at the centre, as MNIST did."""
+def center_in_28(digit: np.ndarray) -> torch.Tensor:
+    """Paste into SIDE x SIDE so the centre of mass sits at the centre, as MNIST did. (numpy: a dozen small
+    torch calls cost a sketch about 0.1 ms more, measured in sequence.)"""
     height, width = digit.shape
     mass = digit.sum()
-    rows = torch.arange(height, dtype=torch.float32)
-    cols = torch.arange(width, dtype=torch.float32)
-    com_y = float((digit.sum(1) * rows).sum() / mass)
-    com_x = float((digit.sum(0) * cols).sum() / mass)
+    com_y = float((digit.sum(1) * np.arange(height, dtype=np.float32)).sum() / mass)
+    com_x = float((digit.sum(0) * np.arange(width, dtype=np.float32)).sum() / mass)
     top = min(max(round(SIDE / 2 - com_y), 0), SIDE - height)
     left = min(max(round(SIDE / 2 - com_x), 0), SIDE - width)
-    out = torch.zeros(SIDE, SIDE, dtype=torch.float32)
+    out = np.zeros((SIDE, SIDE), dtype=np.float32)
     out[top : top + height, left : left + width] = digit
-    return out
+    return torch.from_numpy(out)
