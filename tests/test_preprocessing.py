@@ -411,6 +411,8 @@ def test_eight_bit_levels_give_the_float_paths_ink_exactly(mnist_test):
         assert (by_levels is None) == (by_values is None), k
         assert by_levels is None or np.array_equal(by_levels, by_values), k
     assert all(pp.extract_ink(p) is not None for p in pictures[:6])
+    levels = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(pp.unit(levels), pp.UNIT) and pp.unit(levels).dtype == np.float32
     assert all(pp.extract_ink(p) is None for p in pictures[6:])
 
 
