@@ -168,7 +168,7 @@ def pil_to_array(img: Image.Image, opaque: bool = False) -> tuple[np.ndarray, np
         img = img.convert("RGBA" if has_alpha else "RGB")
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     if not has_alpha:
-        return np.asarray(img.convert("L")), None  # 8-bit levels: extract_ink reads them through UNIT
+        return np.asarray(img.convert("L")), None  # 8-bit levels, as extract_ink reads them (levels_ink, unit)
     # "LA": Pillow's luminance of the colour (ITU-R 601) beside the alpha, both in C.
     grey_alpha = np.asarray(img.convert("RGBA").convert("LA"), dtype=np.float32) / 255.0
     return grey_alpha[:, :, 0], grey_alpha[:, :, 1]
