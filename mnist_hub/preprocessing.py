@@ -256,9 +256,7 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     box = bounding_box(mask)
     if box is None or (box == whole(grey) and is_scattered(mask, ink)):
         return None
-    crop = ink[box] / contrast
-    np.putmask(crop, crop < INK_THRESHOLD, 0.0)
-    return np.minimum(crop, 1.0, out=crop)
+    return scaled_ink(ink[box], contrast)
 
 
 def levels_ink(levels: np.ndarray, background: float, dark: bool) -> np.ndarray | None:
@@ -278,9 +276,15 @@ def levels_ink(levels: np.ndarray, background: float, dark: bool) -> np.ndarray 
     box = bounding_box(mask)
     if box is None or (box == whole(levels) and is_scattered(mask, np.take(ink, levels))):
         return None
-    crop = ink / contrast
-    np.putmask(crop, crop < INK_THRESHOLD, 0.0)
-    return np.take(np.minimum(crop, 1.0, out=crop), levels[box])
+    return np.take(scaled_ink(ink, contrast), levels[box])
+
+
+def scaled_ink(ink: np.ndarray, contrast: float) -> np.ndarray:
+    """``ink`` divided by its contrast, what is fainter than ``INK_THRESHOLD`` of it dropped, capped at 1: the
+    last step of every path of ``extract_ink``."""
+    scaled = ink / contrast
+    np.putmask(scaled, scaled < INK_THRESHOLD, 0.0)
+    return np.minimum(scaled, 1.0, out=scaled)
 
 
 def unit(grey: np.ndarray) -> np.ndarray:
@@ -378,9 +382,7 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
                 chosen[k] = grown = True
     keep = np.concatenate([[False], chosen])[labels]
     crop = np.where(keep, ink, 0.0)[bounding_box(keep)]
-    crop = (crop - centre) / max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)
-    crop[crop < INK_THRESHOLD] = 0.0
-    return np.minimum(crop, 1.0, out=crop).astype(np.float32)
+    return scaled_ink(crop - centre, max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)).astype(np.float32)
 
 
 def light_strokes(small: np.ndarray, size: int) -> bool:
