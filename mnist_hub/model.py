@@ -121,9 +121,9 @@ class ConvolutionalNetwork(
         """``forward`` as functions: each (function, weight, bias) of ``convs`` does one conv → ReLU → pool."""
         for conv_relu_pool_fn, weight, bias in convs:
             x = conv_relu_pool_fn(x, weight, bias)
-        x = F.relu(F.linear(x.flatten(1), self.fc1.weight, self.fc1.bias))
-        x = F.relu(F.linear(x, self.fc2.weight, self.fc2.bias))
-        return F.log_softmax(F.linear(x, self.fc3.weight, self.fc3.bias), dim=1)
+        x = torch.relu_(F.linear(x.flatten(1), self.fc1.weight, self.fc1.bias))
+        x = torch.relu_(F.linear(x, self.fc2.weight, self.fc2.bias))
+        return torch.log_softmax(F.linear(x, self.fc3.weight, self.fc3.bias), 1)
 
     def predict_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:
         """Class probabilities (N, num_classes) for images (N, 1, H, W) in [0, 1]."""
@@ -193,8 +193,9 @@ def pooled_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def plain_conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``forward``'s conv → ReLU → 2x2 max-pool, as functions of the convolution's weights."""
-    return F.max_pool2d(F.relu(F.conv2d(x, weight, bias)), 2)
+    """``forward``'s conv → ReLU → 2x2 max-pool, as functions of the convolution's weights (torch's own
+    functions, without ``torch.nn.functional``'s Python wrappers: on one picture the wrappers cost a good share)."""
+    return torch.max_pool2d(torch.relu_(torch.conv2d(x, weight, bias)), 2)
 
 
 def conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

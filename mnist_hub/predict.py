@@ -78,8 +78,8 @@ def classify(model: ConvolutionalNetwork, inputs: torch.Tensor) -> list[Predicti
     scores = digit_score(probabilities)
     digits = model.is_digit(scores)
     return [
-        Prediction(probabilities=p, image=x[None], score=s, is_digit=d)
-        for p, x, s, d in zip(probabilities, inputs, scores.tolist(), digits.tolist(), strict=True)
+        Prediction(probabilities=p, image=x, score=s, is_digit=d)
+        for p, x, s, d in zip(probabilities, inputs.split(1), scores.tolist(), digits.tolist(), strict=True)
     ]
 
 
@@ -100,8 +100,10 @@ def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
     four 28x28 inputs, not one squeezed picture. One digit gives a list of one. Raises ``ImageError`` when
     ``image`` cannot be read.
     """
-    pieces = split_digits(image)
-    return classify(model, torch.cat([prepare_ink(piece) for piece in pieces])) if pieces else []
+    inputs = [prepare_ink(piece) for piece in split_digits(image)]
+    if len(inputs) > 1:
+        return classify(model, torch.cat(inputs))
+    return classify(model, inputs[0]) if inputs else []  # one digit, the common case: no copy
 
 
 def number_text(predictions: list[Prediction]) -> str:

@@ -10,6 +10,7 @@ The app, the evaluation scripts, the command line and the tests all use this one
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
@@ -80,7 +81,7 @@ def prepare_image(image: Any) -> torch.Tensor | None:
 
 def prepare_ink(ink: np.ndarray) -> torch.Tensor:
     """Ink already found and cropped (``extract_ink``, ``split_digits``) as MNIST input (1, 1, 28, 28)."""
-    return center_in_28(fit_in_box(ink)).reshape(1, 1, SIDE, SIDE)
+    return torch.from_numpy(center_in_28(fit_in_box(ink))[None, None])
 
 
 def to_grey(image: Any) -> np.ndarray | None:
@@ -272,11 +273,12 @@ def levels_ink(levels: np.ndarray, background: float, dark: bool) -> np.ndarray 
     if contrast < MIN_CONTRAST:
         return None
     inked = np.flatnonzero(ink >= INK_THRESHOLD * contrast)  # the levels counted as ink: one run, up to 0 or 255
-    mask = levels <= inked.max() if dark else levels >= inked.min()
+    # a Python int: against numpy's int64 the uint8 picture would be compared as int64, ten times slower
+    mask = levels <= int(inked.max()) if dark else levels >= int(inked.min())
     box = bounding_box(mask)
     if box is None or (box == whole(levels) and is_scattered(mask, np.take(ink, levels))):
         return None
-    return np.take(scaled_ink(ink, contrast), levels[box])
+    return scaled_ink(ink, contrast).take(np.ascontiguousarray(levels[box]))  # take is slow on a strided crop
 
 
 def scaled_ink(ink: np.ndarray, contrast: float) -> np.ndarray:
@@ -492,17 +494,28 @@ def max_shrink(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``ink`` downscaled to ``size`` by taking each output pixel's maximum over its window, the windows of
     ``adaptive_max_pool2d`` (start floor(i*H/n), end ceil((i+1)*H/n)): no stroke is lost however thin.
 
-    One running maximum of whole rows (then columns) per step into the widest window, the windows' last line
-    repeated where they are shorter: a few vectorised passes, far cheaper than gathering every window."""
+    One running maximum of whole rows (then columns) per step into the widest window (``window_lines``): a few
+    vectorised passes, far cheaper than gathering every window."""
     for axis, n in enumerate(size):
-        length = ink.shape[axis]
-        starts = np.arange(n) * length // n
-        ends = -(-(np.arange(1, n + 1) * length) // n)
-        out = np.take(ink, starts, axis=axis)
-        for step in range(1, int((ends - starts).max())):
-            np.maximum(out, np.take(ink, np.minimum(starts + step, ends - 1), axis=axis), out=out)
+        first, *rest = window_lines(ink.shape[axis], n)
+        out = ink.take(first, axis=axis)
+        for lines in rest:
+            np.maximum(out, ink.take(lines, axis=axis), out=out)
         ink = out
     return ink
+
+
+@functools.lru_cache(maxsize=256)  # at most about 10 KB each
+def window_lines(length: int, n: int) -> tuple[np.ndarray, ...]:
+    """For ``max_shrink``, ``length`` lines into ``n``: the line each output reads at each step into its window
+    (its last line again where the window is shorter than the widest). Pictures come in a few sizes, so the
+    plans are kept rather than worked out for every picture."""
+    starts = np.arange(n) * length // n
+    ends = -(-(np.arange(1, n + 1) * length) // n)
+    plan = tuple(np.minimum(starts + step, ends - 1) for step in range(int((ends - starts).max())))
+    for lines in plan:
+        lines.setflags(write=False)
+    return plan
 
 
 def square_filter(ink: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
@@ -539,8 +552,8 @@ def fit_in_box(ink: np.ndarray) -> np.ndarray:
     if scale < 1:
         ink = max_shrink(ink, size)
     else:
-        t = F.interpolate(torch.from_numpy(ink)[None, None], size=size, mode="bilinear", align_corners=False)
-        ink = t[0, 0].numpy()
+        t = F.interpolate(torch.from_numpy(ink[None, None]), size=size, mode="bilinear", align_corners=False)
+        ink = t.numpy()[0, 0]
     target = STROKE_WIDTH * WORK_SCALE
     change = round(target - stroke_width(ink > 0.5))
     if change >= 2:  # thin pen: dilate
@@ -550,11 +563,11 @@ def fit_in_box(ink: np.ndarray) -> np.ndarray:
     height, width = ink.shape
     scale = BOX / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))
-    box = F.interpolate(torch.from_numpy(np.ascontiguousarray(ink))[None, None], size=size, mode="area")[0, 0].numpy()
+    box = F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(ink)[None, None]), size).numpy()[0, 0]  # "area"
     return box / max(float(box.max()), 1e-6)
 
 
-def center_in_28(digit: np.ndarray) -> torch.Tensor:
+def center_in_28(digit: np.ndarray) -> np.ndarray:
     """Paste into SIDE x SIDE so the centre of mass sits at the centre, as MNIST did. (numpy: a dozen small
     torch calls cost a sketch about 0.1 ms more, measured in sequence.)"""
     height, width = digit.shape
@@ -565,4 +578,4 @@ def center_in_28(digit: np.ndarray) -> torch.Tensor:
     left = min(max(round(SIDE / 2 - com_x), 0), SIDE - width)
     out = np.zeros((SIDE, SIDE), dtype=np.float32)
     out[top : top + height, left : left + width] = digit
-    return torch.from_numpy(out)
+    return out
