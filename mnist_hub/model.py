@@ -181,7 +181,7 @@ def calibrate(log_probabilities: torch.Tensor, temperature: float) -> torch.Tens
 def digit_score(probabilities: torch.Tensor) -> torch.Tensor:
     """How digit-like each picture is: its calibrated top probability, from 1/num_classes (nothing like any
     digit: the network was trained to answer uniformly on non-digits) to 1 (certain). Higher is more digit-like."""
-    return probabilities.max(dim=1).values
+    return probabilities.amax(dim=1)  # the maximum alone: max(dim=1) also finds its index
 
 
 def pooled_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
