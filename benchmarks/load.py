@@ -100,8 +100,8 @@ def resident_mb(pid: int | None) -> float | None:
     return None
 
 
-def start_app() -> tuple[subprocess.Popen, str]:
-    """Start `python app.py` on a free port of 127.0.0.1 and return once it serves its page."""
+def start_app(root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start `python app.py` of the checkout at ``root`` on a free port of 127.0.0.1; return once it serves its page."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -113,7 +113,7 @@ def start_app() -> tuple[subprocess.Popen, str]:
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
     app = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, str(root / "app.py")], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
