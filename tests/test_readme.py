@@ -58,3 +58,15 @@ def test_refusal_block_was_measured_and_meets_the_targets():
     )
     non_digits, mnist, redrawn, load_digits = (float(x) for x in found.groups())
     assert non_digits >= 90.0 and mnist <= 1.0 and redrawn <= 2.0 and load_digits <= 5.0
+
+
+def test_inference_block_was_measured_and_meets_the_targets():
+    block = readme.blocks((ROOT / "benchmarks" / "README.md").read_text())["inference"]
+    assert "Measured by `python benchmarks/inference.py --update-readme`" in block
+    assert float(re.search(r"predict_proba with its defaults: (\S+) ms", block).group(1)) <= 100.0
+    assert float(re.search(r"sketch latency p50, median of .*?: (\S+) ms", block).group(1)) <= 1.0
+    sketch = re.search(r"sketch p50, alternating .*?; ratio (\S+) .*\(target: <= (\S+)\)", block)
+    cold = re.search(r"cold start, alternating .*?; ratio (\S+) .*\(target: <= (\S+)\)", block)
+    for found in (sketch, cold):  # side by side with the revision issue 15 measured, in the same run
+        ratio, target = (float(x) for x in found.groups())
+        assert ratio <= target
