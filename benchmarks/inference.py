@@ -107,8 +107,9 @@ def extract(revision: str, into: Path) -> Path | None:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.10.12+ / 3.11.4+
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
+        tar.extractall(into, **safe)
     return into
 
 
@@ -174,7 +175,9 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=200, help="latency samples per input (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: %(default)s)")
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the throughput runs (default: 5)")
+    p.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds: throughput runs, sketch processes (default: 5)"
+    )
     p.add_argument(
         "--baseline", default=BASELINE, help="revision measured side by side, '' for none (default: %(default)s)"
     )
