@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from huggingface_hub.errors import (
 from safetensors import SafetensorError
 
 from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, is_local_reference
-from mnist_hub.model import ConvolutionalNetwork
+from mnist_hub.model import ConvolutionalNetwork, check_config
 
 DEFAULT_MODEL: Path = Path(__file__).resolve().parent / "pretrained"
 """The trained model folder shipped inside the package (config, weights, card, metrics, misses)."""
@@ -34,6 +35,24 @@ def resolve_model_id(model_id: str | os.PathLike | None = None, revision: str | 
     """The model and revision to load: the arguments, else the environment, else the bundled model."""
     chosen = model_id if model_id is not None else os.environ.get(MODEL_ENV) or DEFAULT_MODEL
     return str(chosen), revision if revision is not None else os.environ.get(REVISION_ENV) or None
+
+
+class InvalidConfigError(Exception):
+    """A config.json that is not an object of known settings with sane values."""
+
+
+def check_config_file(path: Path, where: str) -> None:
+    """Raise ``InvalidConfigError`` (one line) unless ``path`` holds a JSON object that ``check_config`` accepts."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InvalidConfigError(f"{CONFIG_NAME} of {where} is not valid JSON ({err}).") from None
+    if not isinstance(config, dict):
+        raise InvalidConfigError(f"{CONFIG_NAME} of {where} must be a JSON object, not {type(config).__name__}.")
+    try:
+        check_config(**config)
+    except ValueError as err:
+        raise InvalidConfigError(f"{CONFIG_NAME} of {where} is invalid: {err}.") from None
 
 
 def load_model(
@@ -63,8 +82,9 @@ def load_model(
     not_local = "" if local else f" (there is no local folder {model_id} either)"
     missing = CONFIG_NAME
     try:
-        if not local:  # a repo's config.json is required too (the mixin would fall back to default sizes)
-            fetch_file(model_id, CONFIG_NAME, revision)
+        # A repo's config.json is required too (the mixin would fall back to default sizes), and read as untrusted
+        # input before anything is built from it.
+        check_config_file(fetch_file(model_id, CONFIG_NAME, revision), where)
         missing = WEIGHTS_NAME
         model = ConvolutionalNetwork.from_pretrained(source, revision=revision, map_location=map_location)
     except RepositoryNotFoundError:
@@ -84,6 +104,8 @@ def load_model(
         if token:  # the token of a private repo is never shown
             reason = reason.replace(token, "***")
         raise ModelLoadError(f"Could not download {where}: {reason}") from None
+    except InvalidConfigError as err:
+        raise ModelLoadError(str(err)) from None
     except SafetensorError as err:
         raise ModelLoadError(f"{WEIGHTS_NAME} of {where} is corrupt: {err}") from None
     except (RuntimeError, TypeError, ValueError) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,19 @@ from mnist_hub.project import SOURCE_URL
 CHUNK_SIZE = 512  # images per forward pass in predict_proba: the fastest on 2 CPU cores (benchmarks/inference.py)
 FUSED_FROM = 16  # from this many images on, conv_relu_pool beats the plain convolutions (measured on 2 CPU cores)
 ConvReluPool = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]  # (x, weight, bias) -> pooled
+# What a config.json may say, checked before a single layer is built: a config from the Hub is untrusted input, and
+# a size of a million would allocate gigabytes before the weights could disagree. The notebook's network is
+# (1, 6, 16, 3, 120, 84, 10, 28); the ranges keep the largest network allowed under ~60 MB of weights.
+CONFIG_SIZES: dict[str, tuple[int, int]] = {
+    "in_channels": (1, 4),
+    "conv1_channels": (1, 64),
+    "conv2_channels": (1, 64),
+    "kernel_size": (1, 7),
+    "fc1_features": (1, 1024),
+    "fc2_features": (1, 1024),
+    "num_classes": (2, 100),
+    "image_size": (8, 64),
+}
 
 # The card ``save_pretrained`` / ``push_to_hub`` write when called directly; training writes a measured one.
 CARD_TEMPLATE = """---
@@ -75,8 +89,18 @@ class ConvolutionalNetwork(
         digit_threshold: float | None = None,
     ) -> None:
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, not {temperature}")
+        check_config(
+            in_channels=in_channels,
+            conv1_channels=conv1_channels,
+            conv2_channels=conv2_channels,
+            kernel_size=kernel_size,
+            fc1_features=fc1_features,
+            fc2_features=fc2_features,
+            num_classes=num_classes,
+            image_size=image_size,
+            temperature=temperature,
+            digit_threshold=digit_threshold,
+        )
         self.temperature = float(temperature)
         self.digit_threshold = digit_threshold
         self.image_size = image_size
@@ -171,6 +195,30 @@ class ConvolutionalNetwork(
         )
         load_safetensors(model, str(weights), strict=strict, device=map_location)
         return model.eval()
+
+
+def check_config(**config: object) -> None:
+    """Raise ``ValueError`` (one line naming the field) unless ``config`` holds only ``__init__``'s arguments, each
+    of its type and in its range: sizes within ``CONFIG_SIZES``, a finite positive ``temperature``, and a
+    ``digit_threshold`` that is None or a finite number in [0, 1]."""
+    for name, value in config.items():
+        if name in CONFIG_SIZES:
+            low, high = CONFIG_SIZES[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                allowed = f"{low}" if low == high else f"an integer from {low} to {high}"
+                raise ValueError(f"{name} must be {allowed}, not {value!r}")
+        elif name == "temperature":
+            if not is_finite_number(value) or value <= 0:
+                raise ValueError(f"temperature must be a finite positive number, not {value!r}")
+        elif name == "digit_threshold":
+            if value is not None and (not is_finite_number(value) or not 0 <= value <= 1):
+                raise ValueError(f"digit_threshold must be None or a number from 0 to 1, not {value!r}")
+        else:
+            raise ValueError(f"unknown setting {name!r}")
+
+
+def is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def calibrate(log_probabilities: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -146,3 +146,35 @@ def test_damaged_models_are_one_clear_line_and_nothing_is_unpickled(request, sav
         with pytest.raises(Exception):  # noqa: B017 - the mixin's own entry point refuses it too
             ConvolutionalNetwork.from_pretrained(source)
     assert not marker.exists(), "a pickle was loaded"
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ("[1, 2]", "must be a JSON object, not list"),
+        ("{not json", "is not valid JSON"),
+        ('{"fc1_features": 1000000}', "fc1_features must be an integer from 1 to 1024, not 1000000"),
+        ('{"conv1_channels": 6.5}', "conv1_channels must be an integer"),
+        ('{"temperature": NaN}', "temperature must be a finite positive number, not nan"),
+        ('{"temperature": -1}', "temperature must be a finite positive number"),
+        ('{"digit_threshold": "0.5"}', "digit_threshold must be None or a number from 0 to 1, not '0.5'"),
+        ('{"digit_threshold": 1.5}', "digit_threshold must be None or a number from 0 to 1"),
+        ('{"hidden": 3}', "unknown setting 'hidden'"),
+    ],
+)
+def test_config_json_is_checked_before_the_network_is_built(saved, config, reason, monkeypatch):
+    _, folder = saved
+    (folder / "config.json").write_text(config)
+    built = []
+    monkeypatch.setattr(torch.nn.Linear, "__init__", lambda *a, **k: built.append(a) or None)
+    with pytest.raises(ModelLoadError) as err:
+        load_model(folder)
+    assert str(err.value).startswith(f"config.json of {folder} ") and reason in str(err.value)
+    assert "\n" not in str(err.value) and not built, "refused before a single layer is built"
+
+
+def test_a_config_with_a_valid_threshold_loads_and_refuses_with_it(saved):
+    _, folder = saved
+    (folder / "config.json").write_text('{"temperature": 1.5, "digit_threshold": 0.4}')
+    model = load_model(folder)
+    assert model.temperature == 1.5 and model.digit_threshold == 0.4
