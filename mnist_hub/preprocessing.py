@@ -16,7 +16,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -28,6 +28,13 @@ SIDE = 28  # the network's input
 BOX = 20  # MNIST fits each digit into a 20x20 box inside the 28x28 image
 WORK_SCALE = 4  # strokes are measured and thickened at 4x the box size (an 80 px box)
 MAX_SIDE = 1024  # any larger picture is downscaled first: bounded cost whatever the upload
+# Pictures are checked for their size before they are decoded. Decoded at full size (PNG, WebP, GIF, BMP, TIFF and
+# progressive JPEG, which libjpeg must buffer whole): up to 24 megapixels, a 24 MP camera's full picture or any
+# screen's screenshot, under ~250 MB to read. A baseline JPEG, what phone cameras write, is decoded at 1/2 to 1/8
+# of its size (draft): up to Pillow's own bomb limit (~179 MP; a 108 MP phone photo in ~40 ms and ~30 MB).
+MAX_PIXELS = 24_000_000
+MAX_JPEG_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a file is read up to this size: the demo's uploads stop at 10 MB
 STROKE_WIDTH = 2.2  # median stroke width of MNIST test digits in the 20 px box (measured: 2.14 at threshold 0.5)
 THICK_SLACK = 0.5  # strokes up to this many px (in the box) thicker than MNIST are left alone (see fit_in_box)
 INK_THRESHOLD = 0.2  # after normalising, fainter pixels are background noise
@@ -109,33 +116,64 @@ def to_grey(image: Any) -> np.ndarray | None:
 
 
 def open_image(source: str | os.PathLike | bytes | bytearray) -> Image.Image:
-    """Open a file or bytes with Pillow: first frame, EXIF orientation applied, bombs refused."""
+    """Open a file or bytes with Pillow: first frame, EXIF orientation applied; a picture too large to decode
+    safely (``MAX_PIXELS``, ``MAX_JPEG_PIXELS``) or a file over ``MAX_FILE_BYTES`` is refused before decoding."""
     if isinstance(source, (bytes, bytearray)):
         data, name = bytes(source), "the upload"
     else:
-        path = Path(source)
-        name = path.name
+        name = Path(source).name
         try:
-            data = path.read_bytes()
+            with open(source, "rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
         except OSError as err:
             raise ImageError(f"Cannot read {name}: {err.strerror or err}.") from None
     if not data:
         raise ImageError(f"{name} is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"{name} is too large to process safely (more than {MAX_FILE_BYTES // 2**20} MB).")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # big but allowed: downscaled below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # big but allowed: checked below
             img = Image.open(io.BytesIO(data))
+            check_pixels(img, name)
             img.seek(0)  # animated GIF/WebP: the first frame
             img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size, cheap for huge photos
             img.load()
             return ImageOps.exif_transpose(img)
     except Image.DecompressionBombError:
-        limit = 2 * Image.MAX_IMAGE_PIXELS
-        raise ImageError(f"{name} is too large to process safely (more than {limit:,} pixels).") from None
+        raise ImageError(too_large(name, MAX_JPEG_PIXELS)) from None
     except UnidentifiedImageError:
         raise ImageError(f"{name} is not an image file Pillow can read.") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise ImageError(f"{name} is damaged or truncated ({err}).") from None
+
+
+def check_pixels(img: Image.Image, name: str, limit: int | None = None) -> None:
+    """Raise ``ImageError`` when an opened (not yet decoded) picture is too large to decode safely: more than
+    ``limit`` pixels, by default ``MAX_JPEG_PIXELS`` for a JPEG decoded at reduced size, else ``MAX_PIXELS``."""
+    if limit is None:
+        reduced = img.format == "JPEG" and not img.info.get("progressive") and not img.info.get("progression")
+        limit = MAX_JPEG_PIXELS if reduced else MAX_PIXELS
+    if img.width * img.height > limit:
+        raise ImageError(too_large(name, limit))
+
+
+def too_large(name: str, limit: int) -> str:
+    return f"{name} is too large to process safely (more than {limit / 1e6:.1f} megapixels)."
+
+
+def check_image_file(source: str | os.PathLike | BinaryIO, name: str, limit: int | None = None) -> None:
+    """Raise ``ImageError`` for a picture too large to decode safely (``check_pixels``), reading only its header:
+    for code that hands a file to another decoder (Gradio's sketch) before ``prepare_image`` sees it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as img:
+                check_pixels(img, name, limit)
+    except Image.DecompressionBombError:
+        raise ImageError(too_large(name, MAX_JPEG_PIXELS)) from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageError(f"{name} is not an image file Pillow can read ({err}).") from None
 
 
 def is_opaque(rgba: np.ndarray) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -425,3 +426,45 @@ def test_square_filter_is_scipys():
             for combine, scipy_filter in ((np.maximum, ndimage.maximum_filter), (np.minimum, ndimage.minimum_filter)):
                 expected = scipy_filter(ink, size=size, mode="constant", cval=0.0)
                 assert np.array_equal(pp.square_filter(ink, size, combine), expected), (height, width, size)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "side", "refused"),
+    [
+        ("JPEG", {}, (8000, 7000), False),  # a baseline JPEG is decoded at 1/8 of its size: a 56 MP photo is read
+        ("JPEG", {"progressive": True}, (8000, 7000), True),  # libjpeg buffers a progressive JPEG whole
+        ("PNG", {}, (5000, 5000), True),
+        ("PNG", {}, (4800, 4800), False),
+    ],
+    ids=["baseline JPEG 56 MP", "progressive JPEG 56 MP", "PNG 25 MP", "PNG 23 MP"],
+)
+def test_pictures_are_checked_for_their_size_before_they_are_decoded(tmp_path, fmt, options, side, refused):
+    from PIL import ImageDraw
+
+    from mnist_hub.preprocessing import MAX_PIXELS, check_image_file
+
+    picture = Image.new("L", side, 255)
+    w, h = side
+    ImageDraw.Draw(picture).line((w // 2, h // 5, w // 2, 4 * h // 5), fill=0, width=w // 25)  # a "1"
+    path = tmp_path / f"big.{fmt.lower()}"
+    picture.save(path, fmt, **options)
+    del picture
+    if refused:
+        message = f"big.{fmt.lower()} is too large to process safely (more than {MAX_PIXELS / 1e6:.1f} megapixels)."
+        with pytest.raises(ImageError, match=re.escape(message)):
+            prepare_image(path)
+        with pytest.raises(ImageError, match="too large"):
+            check_image_file(path, f"big.{fmt.lower()}")
+    else:
+        check_image_file(path, "big")
+        assert prepare_image(path) is not None
+
+
+def test_only_the_start_of_a_file_too_large_to_be_a_picture_is_read(tmp_path, monkeypatch):
+    import mnist_hub.preprocessing as preprocessing
+
+    monkeypatch.setattr(preprocessing, "MAX_FILE_BYTES", 2 * 2**20)
+    path = tmp_path / "long.png"
+    path.write_bytes(b"\x89PNG" + b"\0" * 3 * 2**20)
+    with pytest.raises(ImageError, match=r"long.png is too large to process safely \(more than 2 MB\)"):
+        prepare_image(path)
