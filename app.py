@@ -19,9 +19,15 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31 - 1))
 
+import io
+import logging
+from collections import OrderedDict
+
 import gradio as gr
 import pydantic
+from fastapi import HTTPException
 from PIL import Image
+from starlette.middleware import Middleware
 
 from mnist_hub.corrections import (
     CORRECTIONS_ENV,
@@ -29,27 +35,49 @@ from mnist_hub.corrections import (
     NOT_A_DIGIT_LABEL,
     CorrectionError,
     CorrectionStore,
-    RateLimit,
-    start_uploads,
 )
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.malloc import keep_memory_flat
 from mnist_hub.predict import NOT_A_DIGIT, number_html, number_text, predict, predict_number
-from mnist_hub.preprocessing import ImageError
+from mnist_hub.preprocessing import ImageError, check_image_file
 from mnist_hub.showcase import REFUSED, Showcase, load_showcase
+from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota, client_address
+from serving.uploads import upload_corrections
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
 NO_DIGIT = "No digit found: the image is blank, uniform or noise"
 NO_PICTURE = "No picture yet: upload a picture of a digit or a number"
 ANY = "any"
-MAX_FILE_SIZE = "10mb"
+# The limits of the public demo, all in one place (README "Running it in public"). serve() applies them.
+MAX_FILE_SIZE = "10mb"  # one uploaded file (Gradio's own check)
 WORKERS = 2  # requests answered at once (the machines have 2 cores)
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
 SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default); we need none
 CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
-CORRECTIONS_PER_HOUR = 30  # corrections kept per browser session per hour; beyond, a clear "not saved"
-CORRECTIONS_MAX_BYTES = 200 * 1024 * 1024  # the corrections folder stops growing here (~200,000 corrections)
+# Proxies in front of the app that append the address they saw to X-Forwarded-For: 1 on a Hugging Face Space
+# (training/deploy_space.py sets it), 0 when people reach the server directly (the header is then ignored).
+TRUSTED_PROXIES = int(os.environ.get(TRUSTED_PROXIES_ENV, "0"))
+LIMITS = Limits(
+    upload_request_bytes=10 * 2**20 + 2**16,  # one 10 MB file and its form fields
+    files_per_request=8,  # the Sketchpad sends up to 3 per stroke; a person uploads one picture
+    client_upload_bytes=100 * 2**20,  # a person uploads a few photos an hour (the Sketchpad ~10 KB per stroke)
+    client_upload_files=5_000,  # ~6 files per stroke: an hour of steady drawing
+    cache_bytes=4 * 2**30,  # all clients together, while their uploads stay in the cache
+    cache_files=100_000,
+    cache_window=sum(CACHE_CLEANUP),  # an upload is deleted at most an hour and ten minutes after it came
+    uploads_at_once=8,  # each is held in memory (<= 10 MB) while it is checked
+    json_bytes=64 * 2**10,  # a call's values: file references and a few numbers, never pictures
+    blob_bytes=2**20,  # one stroke of the 280x280 sketch (a PNG of ~10 KB)
+    trusted_proxies=TRUSTED_PROXIES,
+)
+SKETCH_MAX_PIXELS = 2048 * 2048  # a sketch is a 280x280 canvas: refused beyond this before Gradio decodes it
+SKETCHES_HELD = 64  # sketch blobs kept for requests in flight (the oldest are dropped first)
+CORRECTIONS_PER_HOUR = 30  # corrections kept per client address per hour; beyond, a clear "not saved"
+CORRECTIONS_PER_HOUR_ALL = 600  # from all addresses together
+CORRECTIONS_MAX_BYTES = 200 * 1024 * 1024  # the corrections folder stops growing here (disk space it takes) ...
+CORRECTIONS_MAX_FILES = 50_000  # ... or at this many corrections, in folders of at most 5,000 (the Hub's limit: 10,000)
+log = logging.getLogger("mnist_hub.demo")
 CORRECTIONS_NOTICE = (
     "Sending a correction keeps the 28x28 picture the model saw, your label, its answer, the model and the time — "
     "nothing about you — in the project's public corrections dataset."
@@ -123,6 +151,59 @@ def refuse_malformed_values(component: gr.components.Component, expected: str) -
     return component
 
 
+class RecentBlobs(OrderedDict):
+    """The Sketchpad's blobs by sketch id, at most ``size`` of them: the oldest is dropped first."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+def composite_only(sketch: gr.Sketchpad) -> gr.Sketchpad:
+    """A sketch is its composite: its background and layers are never kept or decoded, and the composite is
+    checked for its size before Gradio decodes it.
+
+    ``Sketchpad(layers=False)`` only hides the layers in the browser: an API value with 40 large layers was decoded
+    whole (+2.7 GB), and the blob route the browser calls on every stroke (``accept_blobs``) grows a list to any
+    ``index`` a client names and keeps blobs that are never used. Here the blob route keeps composites only, each
+    checked, at most ``SKETCHES_HELD`` of them; tests/test_hostile.py sends each case over raw HTTP.
+    """
+    original_preprocess, original_accept = sketch.preprocess, sketch.accept_blobs
+    sketch.blob_storage = RecentBlobs(SKETCHES_HELD)
+
+    def accept_blobs(data):
+        if data.data.get("type") != "composite":
+            return None  # the background and the stroke layers: the demo reads the composite only
+        blob = data.files[0][1] if data.files else b""
+        try:
+            check_image_file(io.BytesIO(blob), "The sketch", SKETCH_MAX_PIXELS)
+        except ImageError as err:
+            raise HTTPException(status_code=413, detail=str(err)) from None
+        return original_accept(data)
+
+    accept_blobs._is_server_fn = True  # type: ignore[attr-defined]  # what Gradio's component_server route calls
+
+    def preprocess(payload):
+        if payload is not None:
+            payload.background, payload.layers = None, []
+            if payload.composite is not None and payload.composite.path:
+                try:
+                    check_image_file(payload.composite.path, "The sketch", SKETCH_MAX_PIXELS)
+                except ImageError as err:
+                    raise gr.Error(str(err), print_exception=False) from None
+        return original_preprocess(payload)
+
+    sketch.accept_blobs = accept_blobs  # type: ignore[method-assign]
+    sketch.preprocess = preprocess  # type: ignore[method-assign]
+    return sketch
+
+
 def classifier(showcase: Showcase, nothing_message: str, no_digit_message: str):
     """The event handler: top-3 confidences (or a message) and the 28x28 image the model saw.
 
@@ -174,9 +255,10 @@ def number_reader(showcase: Showcase):
     return classify_number
 
 
-def corrector(showcase: Showcase, store: CorrectionStore, limit: RateLimit):
+def corrector(showcase: Showcase, store: CorrectionStore, per_client: Quota, everyone: Quota, trusted_proxies: int):
     """The "Wrong? The digit is ..." handler: the picture is prepared as for a prediction and its 28x28 input is
-    stored with the label; one line back, saying it was saved or why not (and then nothing is stored)."""
+    stored with the label; one line back, saying it was saved or why not (and then nothing is stored). At most
+    ``per_client`` corrections per client address and ``everyone`` from all addresses together are kept."""
 
     def send_correction(image, label, request: gr.Request):
         if image is None or (isinstance(image, dict) and image.get("composite") is None):
@@ -189,8 +271,12 @@ def corrector(showcase: Showcase, store: CorrectionStore, limit: RateLimit):
             return f"Not saved: {err}"
         if prediction is None:
             return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
-        if not limit.allow(getattr(request, "session_hash", None) or "anonymous"):
-            return f"Not saved: at most {limit.per_hour} corrections per hour from one session. Thank you!"
+        peer = request.client.host if request is not None and request.client else None
+        forwarded = request.headers.get("x-forwarded-for") if request is not None else None
+        if not per_client.take(client_address(peer, forwarded, trusted_proxies)):
+            return f"Not saved: at most {per_client.max_count} corrections per hour from one address. Thank you!"
+        if not everyone.take("*"):
+            return "Not saved: the demo has received all the corrections it keeps this hour. Thank you!"
         answer = str(prediction.digit) if prediction.is_digit else NOT_A_DIGIT_LABEL
         try:
             name = store.save(prediction.image, label, answer, model_name(showcase))
@@ -217,16 +303,17 @@ def model_name(showcase: Showcase) -> str:
 def corrections_store() -> CorrectionStore:
     """Where corrections go: $MNIST_HUB_CORRECTIONS_DIR (default ./corrections), and, when
     $MNIST_HUB_CORRECTIONS_REPO and a token ($HF_TOKEN, a Space secret) are set, that dataset repo too, every
-    $MNIST_HUB_CORRECTIONS_EVERY minutes (default 5) and once more when the server stops."""
+    $MNIST_HUB_CORRECTIONS_EVERY minutes (default 5) and once more when the server stops. If the Hub cannot be
+    reached or refuses the token, the demo starts all the same, saves locally and tries again later."""
     folder = os.environ.get("MNIST_HUB_CORRECTIONS_DIR", "corrections")
+    store = CorrectionStore(folder, CORRECTIONS_MAX_BYTES, max_files=CORRECTIONS_MAX_FILES)
     repo = os.environ.get(CORRECTIONS_ENV)
-    if not repo:
-        return CorrectionStore(folder, CORRECTIONS_MAX_BYTES)
-    from mnist_hub.project import SOURCE_URL
+    if repo:
+        from mnist_hub.project import SOURCE_URL
 
-    every = float(os.environ.get("MNIST_HUB_CORRECTIONS_EVERY", "5"))
-    scheduler = start_uploads(folder, repo, os.environ.get("HF_TOKEN"), every, SOURCE_URL)
-    return CorrectionStore(folder, CORRECTIONS_MAX_BYTES, lock=scheduler.lock)
+        every = float(os.environ.get("MNIST_HUB_CORRECTIONS_EVERY", "5"))
+        upload_corrections(store, repo, os.environ.get("HF_TOKEN"), every, SOURCE_URL)
+    return store
 
 
 def correction_row(image: gr.components.Component, send, elem: str, api_name: str | None) -> None:
@@ -248,9 +335,16 @@ def correction_row(image: gr.components.Component, send, elem: str, api_name: st
     button.click(send, [image, label], status, **visibility)
 
 
-def build_demo(showcase: Showcase, store: CorrectionStore | None = None) -> gr.Blocks:
+def build_demo(
+    showcase: Showcase,
+    store: CorrectionStore | None = None,
+    *,
+    corrections_per_hour: int = CORRECTIONS_PER_HOUR,
+    trusted_proxies: int = TRUSTED_PROXIES,
+) -> gr.Blocks:
     store = store if store is not None else corrections_store()
-    send_correction = corrector(showcase, store, RateLimit(CORRECTIONS_PER_HOUR))
+    per_client, everyone = Quota(3600, corrections_per_hour), Quota(3600, CORRECTIONS_PER_HOUR_ALL)
+    send_correction = corrector(showcase, store, per_client, everyone, trusted_proxies)
     classify_sketch = classifier(showcase, NOTHING_DRAWN, NOTHING_DRAWN)
     classify_upload = classifier(showcase, NO_PICTURE, NO_DIGIT)
     digits = [ANY] + [str(d) for d in range(10)]
@@ -275,18 +369,20 @@ def build_demo(showcase: Showcase, store: CorrectionStore | None = None) -> gr.B
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
                 with gr.Row():
-                    sketch = refuse_malformed_values(
-                        gr.Sketchpad(
-                            label="Draw a digit or a number",
-                            canvas_size=(280, 280),
-                            layers=False,
-                            brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
-                            type="numpy",
-                            image_mode="RGBA",
-                            format="png",
-                            elem_id="sketch",
-                        ),
-                        SKETCH_SHAPE,
+                    sketch = composite_only(
+                        refuse_malformed_values(
+                            gr.Sketchpad(
+                                label="Draw a digit or a number",
+                                canvas_size=(280, 280),
+                                layers=False,
+                                brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
+                                type="numpy",
+                                image_mode="RGBA",
+                                format="png",
+                                elem_id="sketch",
+                            ),
+                            SKETCH_SHAPE,
+                        )
                     )
                     with gr.Column():
                         sketch_label = gr.Label(num_top_classes=3, label="Top 3", elem_id="sketch-label")
@@ -369,10 +465,14 @@ def build_demo(showcase: Showcase, store: CorrectionStore | None = None) -> gr.B
     return demo
 
 
-def serve(demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, **launch) -> None:
-    """Queue and launch ``demo`` with the demo's limits; ``launch`` adds Gradio launch options (host, port...)."""
+def serve(
+    demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, limits: Limits = LIMITS, **launch
+) -> None:
+    """Queue and launch ``demo`` with the demo's limits, behind ``PublicGuard`` (serving/guard.py); ``launch`` adds
+    Gradio launch options (host, port...)."""
     demo.queue(default_concurrency_limit=workers, max_size=queue_size)
     demo.launch(
+        app_kwargs={"middleware": [Middleware(PublicGuard, limits=limits)]},
         max_file_size=MAX_FILE_SIZE,
         show_error=False,
         state_session_capacity=SESSIONS_KEPT,

@@ -10,11 +10,13 @@ a line cut short by a crash is skipped by ``read_corrections``.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import threading
 import uuid
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,40 +51,58 @@ class Correction:
         return None if self.label == NOT_A_DIGIT_LABEL else int(self.label)
 
 
-def folder_size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+SHARD_SIZE = 5_000  # corrections per folder: with its metadata.jsonl, within the Hub's 10,000 files per folder
+
+
+def disk_usage(path: Path) -> int:
+    """The bytes ``path`` takes on disk (whole blocks: a 300-byte PNG takes 4 KB), a folder with all it holds."""
+    if path.is_file():
+        return path.stat().st_blocks * 512
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
 
 
 class CorrectionStore:
-    """Appends corrections under ``folder`` in this process's own subfolder, up to ``max_bytes`` in all.
+    """Appends corrections under ``folder``, in this process's own subfolders of at most ``SHARD_SIZE``, up to
+    ``max_bytes`` of disk and ``max_files`` corrections in all (counting what the folder already holds).
 
-    ``lock`` is shared with whatever uploads the folder (``huggingface_hub.CommitScheduler.lock``), so an upload
+    ``lock`` is shared with whatever uploads the folder (``huggingface_hub.CommitScheduler``), so an upload
     never sees a half-written file.
     """
 
-    def __init__(self, folder: str | os.PathLike, max_bytes: int, lock: threading.Lock | None = None) -> None:
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        max_bytes: int,
+        lock: threading.Lock | None = None,
+        max_files: int = 50_000,
+    ) -> None:
         self.folder = Path(folder)
-        self.max_bytes = max_bytes
+        self.max_bytes, self.max_files = max_bytes, max_files
         self.lock = lock or threading.Lock()
-        self.shard = self.folder / f"process-{uuid.uuid4().hex[:12]}"
-        self.size = folder_size(self.folder)  # kept up to date by save(): no rescan per request
-        self.count = 0
+        self.process = f"process-{uuid.uuid4().hex[:12]}"
+        self.size = disk_usage(self.folder)  # kept up to date by save(): no rescan per request
+        self.stored = sum(1 for _ in self.folder.rglob("*.png")) if self.folder.is_dir() else 0
+        self.count = 0  # saved by this store
+
+    @property
+    def shard(self) -> Path:
+        """The folder the next correction goes to: a new one every ``SHARD_SIZE`` corrections."""
+        part = self.count // SHARD_SIZE
+        return self.folder / (self.process if part == 0 else f"{self.process}-{part:03d}")
 
     def save(self, image: torch.Tensor, label: str, answer: str, model: str) -> str:
         """Store one correction of ``image`` (1, 1, 28, 28) in [0, 1]; returns its file name. Raises
-        ``CorrectionError`` for a label outside ``LABELS`` or a full folder, storing nothing."""
+        ``CorrectionError`` for a label outside ``LABELS``, a full folder or a failed write, storing nothing."""
         if label not in LABELS:
             raise CorrectionError(f"The label must be a digit 0-9 or '{NOT_A_DIGIT_LABEL}', not {label!r}.")
-        pixels = (image.reshape(28, 28).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
         png = io.BytesIO()
-        Image.fromarray(pixels, "L").save(png, format="PNG")
+        Image.fromarray(to_pixels(image), "L").save(png, format="PNG")
         with self.lock:
-            if self.size + png.tell() + 512 > self.max_bytes:
+            if self.stored >= self.max_files or self.size + BLOCK + BLOCK > self.max_bytes:
                 raise CorrectionError("The corrections folder is full: thank you, no more are being kept for now.")
-            self.shard.mkdir(parents=True, exist_ok=True)
-            self.count += 1
-            name = f"{self.count:06d}-{uuid.uuid4().hex[:8]}.png"
-            write_durably(self.shard / name, png.getvalue())
+            shard = self.shard
+            shard.mkdir(parents=True, exist_ok=True)
+            name = f"{self.count + 1:06d}-{uuid.uuid4().hex[:8]}.png"
             line = {
                 "file_name": name,
                 "label": label,
@@ -90,69 +110,103 @@ class CorrectionStore:
                 "model": model,
                 "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             }
-            encoded = (json.dumps(line) + "\n").encode()
-            with open(self.shard / METADATA, "ab") as f:
-                f.write(encoded)
-                f.flush()
-                os.fsync(f.fileno())
-            self.size += png.tell() + len(encoded)
+            metadata = shard / METADATA
+            before = disk_usage(metadata)
+            try:
+                write_durably(shard / name, png.getvalue())
+                append_line(metadata, (json.dumps(line) + "\n").encode())
+            except OSError as err:
+                (shard / name).unlink(missing_ok=True)  # no orphan picture
+                raise CorrectionError(f"The correction could not be written ({err.strerror or err}).") from None
+            self.count += 1
+            self.stored += 1
+            self.size += disk_usage(shard / name) + disk_usage(metadata) - before
         return name
+
+
+BLOCK = 4096  # what one small file takes on disk
+
+
+def to_pixels(image: torch.Tensor) -> np.ndarray:
+    """A (1, 1, 28, 28) model input in [0, 1] as the 28x28 uint8 picture stored (white ink on black, as MNIST)."""
+    return (image.reshape(28, 28).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+
+
+def append_line(path: Path, line: bytes) -> None:
+    """Append one whole line and fsync it, or leave the file as it was: a write cut short (a full disk) is
+    truncated away, so the file always ends with a complete line and the next one starts clean."""
+    with open(path, "ab", buffering=0) as f:
+        start = f.seek(0, os.SEEK_END)
+        try:
+            if f.write(line) != len(line):
+                raise OSError(errno.ENOSPC, "the line was written only in part")
+            os.fsync(f.fileno())
+        except OSError:
+            f.truncate(start)
+            raise
 
 
 def write_durably(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all: a temporary file, fsynced, then renamed into place."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def read_corrections(folder: str | os.PathLike) -> list[Correction]:
+def read_corrections(folder: str | os.PathLike, problems: list[str] | None = None) -> list[Correction]:
     """Every correction under ``folder`` (any number of subfolders with a ``metadata.jsonl``), in file order.
 
-    A line that is not whole JSON (a crash mid-write) or whose image is missing is skipped, and so is a label
-    outside ``LABELS``.
+    The folder may come from anyone (a Hub dataset): each line is checked before it is used, and a line that is not
+    a JSON object, whose ``file_name`` is not a plain relative name inside ``folder``, whose label is not one of
+    ``LABELS``, or whose image is missing or not a 28x28 picture (checked before it is decoded) is skipped, with
+    its reason appended to ``problems``. A line cut short by a crash mid-write is skipped the same way.
     """
+    root = Path(folder)
     corrections = []
-    for metadata in sorted(Path(folder).rglob(METADATA)):
-        for raw in metadata.read_text().splitlines():
+    for metadata in sorted(root.rglob(METADATA)):
+        for number, raw in enumerate(metadata.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             try:
-                row = json.loads(raw)
-                image = np.asarray(Image.open(metadata.parent / row["file_name"]).convert("L"))
-            except (json.JSONDecodeError, KeyError, OSError):
-                continue
-            if row.get("label") not in LABELS or image.shape != (28, 28):
-                continue
-            corrections.append(
-                Correction(image, row["label"], str(row.get("answer")), str(row.get("model")), str(row.get("time")))
-            )
+                corrections.append(read_line(raw, metadata.parent))
+            except CorrectionError as err:
+                if problems is not None:
+                    problems.append(f"{metadata.relative_to(root)} line {number}: {err}")
     return corrections
 
 
-class RateLimit:
-    """At most ``per_hour`` events per key (a browser session) in any hour; thread-safe, memory bounded by the
-    keys seen within the hour."""
-
-    def __init__(self, per_hour: int) -> None:
-        self.per_hour = per_hour
-        self.lock = threading.Lock()
-        self.events: dict[str, list[float]] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        import time
-
-        now = time.monotonic() if now is None else now
-        with self.lock:
-            for k in [k for k, times in self.events.items() if times[-1] <= now - 3600]:
-                del self.events[k]  # forget sessions idle for an hour
-            recent = [t for t in self.events.get(key, []) if t > now - 3600]
-            if len(recent) >= self.per_hour:
-                self.events[key] = recent
-                return False
-            self.events[key] = [*recent, now]
-            return True
+def read_line(raw: str, folder: Path) -> Correction:
+    """One ``metadata.jsonl`` line as a ``Correction``, or ``CorrectionError`` saying why it is not one."""
+    try:
+        row = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        raise CorrectionError("not a JSON line") from None
+    if not isinstance(row, dict):
+        raise CorrectionError("not a JSON object")
+    name = row.get("file_name")
+    if not isinstance(name, str) or not name or "\\" in name or name.startswith("/") or ".." in name.split("/"):
+        raise CorrectionError(f"file_name {name!r} is not a plain relative file name")
+    path = folder / name  # inside the dataset by its name (a Hub cache's files are links to its blobs folder)
+    if not path.is_file():
+        raise CorrectionError(f"file_name {name!r} names no file inside the dataset")
+    if row.get("label") not in LABELS:
+        raise CorrectionError(f"label {row.get('label')!r} is not a digit or {NOT_A_DIGIT_LABEL!r}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below, from the header
+            with Image.open(path) as img:
+                if img.size != (28, 28):
+                    raise CorrectionError(f"{name} is {img.width}x{img.height}, not 28x28")
+                image = np.asarray(img.convert("L"))
+    except CorrectionError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise CorrectionError(f"{name} is not a readable picture ({err})") from None
+    return Correction(image, row["label"], str(row.get("answer")), str(row.get("model")), str(row.get("time")))
 
 
 DATASET_CARD = """
@@ -184,9 +238,17 @@ def dataset_card(repo_id: str, source: str | None):
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n{body}")
 
 
-def start_uploads(folder: str | os.PathLike, repo_id: str, token: str | None, every_minutes: float, source: str | None):
+def start_uploads(
+    folder: str | os.PathLike,
+    repo_id: str,
+    token: str | None,
+    every_minutes: float,
+    source: str | None,
+    lock: threading.Lock | None = None,
+):
     """Upload ``folder`` to the dataset repo ``repo_id`` every ``every_minutes`` and once more at exit, with a
-    dataset card (``huggingface_hub.CommitScheduler``). Returns the scheduler: pass its ``lock`` to the store."""
+    dataset card (``huggingface_hub.CommitScheduler``). Returns the scheduler; ``lock``, when given, is the one
+    the scheduler holds while it reads the folder (a ``CorrectionStore``'s), else pass its ``lock`` to the store."""
     from huggingface_hub import CommitScheduler
 
     folder = Path(folder)
@@ -194,6 +256,15 @@ def start_uploads(folder: str | os.PathLike, repo_id: str, token: str | None, ev
     card = folder / "README.md"
     if not card.exists():
         write_durably(card, str(dataset_card(repo_id, source)).encode())
-    return CommitScheduler(
-        repo_id=repo_id, repo_type="dataset", folder_path=folder, every=every_minutes, token=token, private=None
+    scheduler = CommitScheduler
+    if lock is not None:  # the scheduler's thread starts at once, so its lock must be the store's from the start
+        scheduler = type("SharedLockScheduler", (CommitScheduler,), {"lock": property(lambda _: lock, lambda *_: None)})
+    return scheduler(
+        repo_id=repo_id,
+        repo_type="dataset",
+        folder_path=folder,
+        every=every_minutes,
+        token=token,
+        private=None,
+        ignore_patterns=[".*", "*/.*"],  # write_durably's temporary files
     )

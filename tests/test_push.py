@@ -219,9 +219,18 @@ def test_deploy_space(hub, capsys):
         "MNIST_HUB_MODEL": REPO,
         "MNIST_HUB_REVISION": "v2",
         "MNIST_HUB_CORRECTIONS_REPO": "user/mnist-corrections",
+        "MNIST_HUB_TRUSTED_PROXIES": "1",
     }
     files = hub.files("spaces/user/mnist-demo")
-    assert {"app.py", "requirements.txt", "README.md", "mnist_hub/model.py", "mnist_hub/preprocessing.py"} <= set(files)
+    expected = {
+        "app.py",
+        "requirements.txt",
+        "README.md",
+        "mnist_hub/model.py",
+        "serving/guard.py",
+        "serving/uploads.py",
+    }
+    assert expected <= set(files)
     header = ModelCard(files["README.md"].decode()).data
     assert header.sdk == "gradio" and header.app_file == "app.py"
     import gradio

@@ -189,13 +189,20 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
     api = HfApi()
     api.create_repo("user/mnist-corrections", repo_type="dataset", exist_ok=True)
     commit = api.upload_folder(repo_id="user/mnist-corrections", repo_type="dataset", folder_path=store.folder)
+    api.upload_file(  # a later commit with a line that is not a correction: the pinned revision has none of it
+        path_or_fileobj=b'{"file_name": "../../etc/passwd", "label": "1"}\n',
+        path_in_repo="bad/metadata.jsonl",
+        repo_id="user/mnist-corrections",
+        repo_type="dataset",
+    )
     out = tmp_path / "model"
-    argv = [*SMOKE, "--seed", "7", "--extra-data", "user/mnist-corrections", "--extra-weight", "3"]
+    pinned = f"user/mnist-corrections@{commit.oid}"
+    argv = [*SMOKE, "--seed", "7", "--extra-data", pinned, "--extra-weight", "3"]
     assert train_script.main([*argv, "--output-dir", str(out)]) == 0
     extra = json.loads((out / "metrics.json").read_text())["training"]["extra_data"]
     assert extra["source"] == "user/mnist-corrections" and extra["revision"] == commit.oid
     assert extra["held_out"] == 10 and extra["train_digits"] + extra["train_not_digits"] == 40
-    assert extra["weight"] == 3 and extra["held_out_results"]["count"] == 10
+    assert extra["weight"] == 3 and extra["held_out_results"]["count"] == 10 and extra["skipped_lines"] == 0
     assert 0 <= extra["held_out_results"]["accuracy_after"] <= 1
     assert (out / "model.safetensors").read_bytes() != (trained / "model.safetensors").read_bytes()
     assert "users' corrections" in (out / "README.md").read_text()

@@ -2,9 +2,10 @@
 
     python -m training.deploy_space --space-id USER/mnist-demo --model-id USER/mnist-cnn --model-revision v2
 
-Uploads app.py, the mnist_hub package, a requirements.txt pinned to the versions installed here (torch from the
-CPU wheel index: a Space has no GPU) and a Space README.md whose header names the SDK, its version and app.py;
-then sets the Space variables MNIST_HUB_MODEL (and MNIST_HUB_REVISION) so the Space loads the model by repo id.
+Uploads app.py, the mnist_hub and serving packages, a requirements.txt pinned to the versions installed here (torch
+from the CPU wheel index: a Space has no GPU) and a Space README.md whose header names the SDK, its version and app.py;
+then sets the Space variables MNIST_HUB_MODEL (and MNIST_HUB_REVISION) so the Space loads the model by repo id, and
+MNIST_HUB_TRUSTED_PROXIES (the demo's per-address limits read the address its proxy saw).
 With --corrections-repo USER/NAME it also sets MNIST_HUB_CORRECTIONS_REPO: the demo's users' corrections are then
 uploaded to that dataset repo (add the Space secret HF_TOKEN, a write token, in the Space's settings).
 """
@@ -25,6 +26,7 @@ from mnist_hub.corrections import CORRECTIONS_ENV
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
+from serving.guard import TRUSTED_PROXIES_ENV
 from training.push import (
     PushError,
     add_code_url_argument,
@@ -48,6 +50,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         metavar="USER/NAME",
         help="dataset repo the Space uploads its users' corrections to (needs the Space secret HF_TOKEN)",
+    )
+    p.add_argument(
+        "--trusted-proxies",
+        type=int,
+        default=1,
+        metavar="N",
+        help="proxies in front of the Space that append to X-Forwarded-For: the demo's per-address limits count "
+        "the address the outermost one saw (default: 1, the Space's own proxy)",
     )
     add_code_url_argument(p)
     add_token_argument(p)
@@ -95,7 +105,8 @@ def stage(into: Path, model_id: str, model_revision: str | None, code_url: str |
     space = into / "space"
     space.mkdir()
     shutil.copy(ROOT / "app.py", space / "app.py")
-    shutil.copytree(ROOT / "mnist_hub", space / "mnist_hub", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for package in ("mnist_hub", "serving"):
+        shutil.copytree(ROOT / package, space / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (space / "requirements.txt").write_text(requirements())
     (space / "README.md").write_text(space_readme(model_id, model_revision, code_url))
     return space
@@ -105,6 +116,7 @@ def deploy(args: argparse.Namespace, token: str) -> str:
     api = HfApi(token=token)
     api.create_repo(args.space_id, repo_type="space", space_sdk="gradio", exist_ok=True, private=args.private)
     api.add_space_variable(args.space_id, MODEL_ENV, args.model_id)
+    api.add_space_variable(args.space_id, TRUSTED_PROXIES_ENV, str(args.trusted_proxies))
     if args.model_revision:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
     if args.corrections_repo:
@@ -131,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             for path in files:
                 print(f"  {path.relative_to(space)!s:<40}{path.stat().st_size:>10,} bytes")
             print(
-                f"Space variables: {MODEL_ENV}={args.model_id}"
+                f"Space variables: {MODEL_ENV}={args.model_id}, {TRUSTED_PROXIES_ENV}={args.trusted_proxies}"
                 + (f", {REVISION_ENV}={args.model_revision}" if args.model_revision else "")
                 + (f", {CORRECTIONS_ENV}={args.corrections_repo}" if args.corrections_repo else "")
             )

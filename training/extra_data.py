@@ -30,6 +30,7 @@ class ExtraData:
     train_labels: torch.Tensor
     train_outliers: torch.Tensor
     held_out: list[Correction]
+    skipped: int = 0  # lines of the dataset that were not corrections
 
     def record(self, weight: float) -> dict:
         return {
@@ -39,6 +40,7 @@ class ExtraData:
             "train_digits": len(self.train_labels),
             "train_not_digits": len(self.train_outliers),
             "held_out": len(self.held_out),
+            "skipped_lines": self.skipped,
         }
 
 
@@ -48,18 +50,32 @@ def as_tensor(corrections: list[Correction]) -> torch.Tensor:
     return torch.from_numpy(np.stack([c.image for c in corrections])).unsqueeze(1).float() / 255
 
 
+def split_reference(reference: str) -> tuple[str, str | None]:
+    """``user/name@revision`` as (``user/name``, ``revision``); a folder, or a repo id without ``@``, as it is."""
+    repo_id, at, revision = reference.rpartition("@")
+    if at and revision and repo_id and not Path(reference).exists() and not is_local_reference(repo_id):
+        return repo_id, revision
+    return reference, None
+
+
 def load_extra_data(reference: str) -> ExtraData:
-    """Read a corrections folder, or download a dataset repo's (``user/name``, or ``user/name@revision``)."""
+    """Read a corrections folder, or download a dataset repo's (``user/name``, or ``user/name@revision``).
+
+    The corrections are untrusted data (anyone may write a dataset): each line is checked as
+    ``read_corrections`` says, and the lines skipped are counted and the first reason printed."""
     revision = None
-    if is_local_reference(reference):
+    repo_id, wanted = split_reference(reference)
+    if is_local_reference(repo_id):
         folder, source = Path(reference), str(reference)
     else:
         from huggingface_hub import snapshot_download
 
-        repo_id, _, wanted = reference.partition("@")
-        folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=wanted or None))
+        folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=wanted))
         source, revision = repo_id, folder.name  # a snapshot folder is named after its commit
-    corrections = read_corrections(folder)
+    problems: list[str] = []
+    corrections = read_corrections(folder, problems)
+    if problems:
+        print(f"Skipped {len(problems)} line(s) of {reference} that are not corrections; the first: {problems[0]}")
     if not corrections:
         raise ValueError(f"{reference} holds no corrections (PNG files listed in metadata.jsonl)")
     order = np.random.default_rng(SPLIT_SEED).permutation(len(corrections))
@@ -74,6 +90,7 @@ def load_extra_data(reference: str) -> ExtraData:
         train_labels=torch.tensor([int(c.label) for c in digits], dtype=torch.int64),
         train_outliers=as_tensor([c for c in train if c.label == NOT_A_DIGIT_LABEL]),
         held_out=held_out,
+        skipped=len(problems),
     )
 
 
