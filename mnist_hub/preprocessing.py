@@ -140,6 +140,8 @@ def open_image(source: str | os.PathLike | bytes | bytearray) -> Image.Image:
             img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at reduced size, cheap for huge photos
             img.load()
             return ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
     except Image.DecompressionBombError:
         raise ImageError(too_large(name, MAX_JPEG_PIXELS)) from None
     except UnidentifiedImageError:
@@ -170,6 +172,8 @@ def check_image_file(source: str | os.PathLike | BinaryIO, name: str, limit: int
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as img:
                 check_pixels(img, name, limit)
+    except ImageError:
+        raise
     except Image.DecompressionBombError:
         raise ImageError(too_large(name, MAX_JPEG_PIXELS)) from None
     except (OSError, SyntaxError, ValueError) as err:

@@ -199,6 +199,14 @@ def test_sketch_layers_and_background_are_never_decoded(server, seven, tmp_path)
     assert time.monotonic() - started < 5 and server.memory() - before < 100 * MB
 
 
+def test_a_sketch_whose_composite_is_not_a_picture_gets_a_clear_answer(server, seven):
+    text = server.uploaded(b"just some text, not a picture", client="198.51.100.4")
+    value = {"background": None, "layers": [], "composite": text}
+    status, events = server.call("classify_sketch", value, client="198.51.100.4")
+    assert status == 200 and "event: error" in events and "The sketch is not an image file Pillow can read" in events
+    still_answers(server, seven)
+
+
 def blob(server: Server, kind: str, index: str, data: bytes, sketch_id: str = "x1") -> httpx.Response:
     fields = {"type": kind, "index": index, "id": sketch_id}
     form = {**fields, "fn_name": "accept_blobs", "session_hash": "h0st1le", "component_id": str(sketch_id_of(server))}
@@ -232,10 +240,10 @@ def test_a_huge_png_is_refused_at_once_with_little_memory(server, seven, tmp_pat
     started = time.monotonic()
     _, events = server.call("classify_upload", value, client="198.51.100.3")
     assert time.monotonic() - started < 1.5
-    assert "event: error" in events and "too large to process safely" in events
+    assert "event: error" in events and "digit.png is too large to process safely (more than 24.0 megapixels)" in events
     sketch = {"background": None, "layers": [], "composite": value}
     _, events = server.call("classify_sketch", sketch, client="198.51.100.3")
-    assert "event: error" in events and "too large to process safely" in events
+    assert "event: error" in events and "The sketch is too large to process safely (more than 4.2 megapixels)" in events
     assert server.memory("VmHWM") < server.memory() + 300 * MB
     still_answers(server, seven)
 
