@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import hf_hub_download
+import httpx2
+from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
 
 CONFIG_NAME = "config.json"  # the network's sizes: ConvolutionalNetwork's __init__ arguments
@@ -63,7 +64,31 @@ def fetch_file(model_id: str | os.PathLike, name: str, revision: str | None = No
         if not path.is_file():
             raise FileNotFoundError(f"{model_id} has no {name}")
         return path
+    if not hub_options.get("local_files_only") and not hub_reachable(str(model_id), name, revision, hub_options):
+        hub_options = {**hub_options, "local_files_only": True}  # the cache answers, or LocalEntryNotFoundError
     return Path(hf_hub_download(str(model_id), name, revision=revision, **hub_options))
+
+
+HUB_CHECK_TIMEOUT = 5.0  # seconds for the one request that tells whether the Hub can be reached
+
+
+def hub_reachable(repo_id: str, name: str, revision: str | None, hub_options: dict[str, Any]) -> bool:
+    """Whether the Hub answers (anything, an error too) one request for ``name``, without retries.
+
+    ``hf_hub_download`` retries a Hub it cannot reach with back-off (about 25 s and ten warnings on stderr) before
+    it falls back to the cache; one quick request first lets an offline machine go straight to the cache.
+    """
+    if constants.HF_HUB_OFFLINE:
+        return False
+    url = hf_hub_url(repo_id, name, revision=revision, repo_type=hub_options.get("repo_type"))
+    timeout = min(constants.HF_HUB_ETAG_TIMEOUT, HUB_CHECK_TIMEOUT)
+    try:
+        get_hf_file_metadata(url, token=hub_options.get("token"), timeout=timeout, retry_on_errors=False)
+    except httpx2.TransportError:  # no connection, no name resolution, a timeout: nothing answered
+        return False
+    except Exception:  # the Hub answered (404, 401, ...): hf_hub_download says what it means
+        return True
+    return True
 
 
 def model_file(model_id: str | os.PathLike, revision: str | None, name: str) -> Path | None:

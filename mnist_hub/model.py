@@ -6,13 +6,14 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from safetensors.torch import load_model as load_safetensors
 from torch import nn
 
-from mnist_hub.files import WEIGHTS_NAME, fetch_file
+from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, hub_reachable, is_local_reference
 from mnist_hub.project import SOURCE_URL
 
 CHUNK_SIZE = 512  # images per forward pass in predict_proba: the fastest on 2 CPU cores (benchmarks/inference.py)
@@ -49,7 +50,20 @@ This copy was saved without evaluation results. To measure it and write a card w
 matrix, use the training scripts of a checkout of the source{% if repo_url %} ({{ repo_url }}){% endif %}; they are
 not part of the installed package: `pip install -e ".[train]"`, then
 `python -m training.evaluate FOLDER --output-dir FOLDER`.
-"""
+{% if docs_url %}
+Documentation: {{ docs_url }}
+{% endif %}"""
+
+
+class ConfigError(ValueError):
+    """A network setting of the wrong type, out of range or unknown; the message is one line naming it."""
+
+
+def as_number(value: object) -> object:
+    """A numpy or torch scalar as the Python number it holds (``config.json`` can hold only those); else as it is."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        return value.item()  # type: ignore[attr-defined]
+    return value
 
 
 class ConvolutionalNetwork(
@@ -62,6 +76,9 @@ class ConvolutionalNetwork(
     repo_url=SOURCE_URL,
     docs_url=SOURCE_URL and SOURCE_URL + "#readme",
     model_card_template=CARD_TEMPLATE,
+    # numpy and torch scalars (a fitted temperature, say) are saved in config.json as the numbers they hold; the
+    # mixin would otherwise drop them silently and save the default.
+    coders={np.generic: (as_number, float), torch.Tensor: (as_number, float)},
 ):
     """conv(1→6, 3x3) → pool → conv(6→16, 3x3) → pool → fc 400→120→84→10 → log-softmax.
 
@@ -89,6 +106,7 @@ class ConvolutionalNetwork(
         digit_threshold: float | None = None,
     ) -> None:
         super().__init__()
+        temperature, digit_threshold = as_number(temperature), as_number(digit_threshold)  # type: ignore[assignment]
         check_config(
             in_channels=in_channels,
             conv1_channels=conv1_channels,
@@ -165,6 +183,43 @@ class ConvolutionalNetwork(
         return scores >= self.digit_threshold
 
     @classmethod
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        token: str | bool | None = None,
+        local_files_only: bool = False,
+        **kwargs,
+    ) -> ConvolutionalNetwork:
+        """The mixin's ``from_pretrained`` with ``load_model``'s care: ``config.json`` checked before anything is
+        built, ``ModelLoadError`` with one line for every failure, and at once (from the cache, if it is there)
+        when the Hub cannot be reached."""
+        from mnist_hub.loading import check_config_file, load_errors  # loading imports this module
+
+        model_id = str(pretrained_model_name_or_path)
+        local = is_local_reference(model_id)
+        where = model_id + (f" at revision {revision}" if revision else "")
+        with load_errors(model_id, revision, local):
+            if local:
+                config: Path | None = Path(model_id).expanduser() / CONFIG_NAME
+                config = config if config.is_file() else None  # the mixin's defaults then, as it does
+            else:
+                if not local_files_only:
+                    local_files_only = not hub_reachable(model_id, CONFIG_NAME, revision, {"token": token})
+                options = {"token": token, "local_files_only": local_files_only, "cache_dir": kwargs.get("cache_dir")}
+                config = fetch_file(model_id, CONFIG_NAME, revision, **options)
+            if config is not None:
+                check_config_file(config, where)
+            return super().from_pretrained(
+                pretrained_model_name_or_path,
+                revision=revision,
+                token=token,
+                local_files_only=local_files_only,
+                **kwargs,
+            )
+
+    @classmethod
     def _from_pretrained(
         cls,
         *,
@@ -198,7 +253,7 @@ class ConvolutionalNetwork(
 
 
 def check_config(**config: object) -> None:
-    """Raise ``ValueError`` (one line naming the field) unless ``config`` holds only ``__init__``'s arguments, each
+    """Raise ``ConfigError`` (one line naming the field) unless ``config`` holds only ``__init__``'s arguments, each
     of its type and in its range: sizes within ``CONFIG_SIZES``, a finite positive ``temperature``, and a
     ``digit_threshold`` that is None or a finite number in [0, 1]."""
     for name, value in config.items():
@@ -206,15 +261,15 @@ def check_config(**config: object) -> None:
             low, high = CONFIG_SIZES[name]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 allowed = f"{low}" if low == high else f"an integer from {low} to {high}"
-                raise ValueError(f"{name} must be {allowed}, not {value!r}")
+                raise ConfigError(f"{name} must be {allowed}, not {value!r}")
         elif name == "temperature":
             if not is_finite_number(value) or value <= 0:
-                raise ValueError(f"temperature must be a finite positive number, not {value!r}")
+                raise ConfigError(f"temperature must be a finite positive number, not {value!r}")
         elif name == "digit_threshold":
             if value is not None and (not is_finite_number(value) or not 0 <= value <= 1):
-                raise ValueError(f"digit_threshold must be None or a number from 0 to 1, not {value!r}")
+                raise ConfigError(f"digit_threshold must be None or a number from 0 to 1, not {value!r}")
         else:
-            raise ValueError(f"unknown setting {name!r}")
+            raise ConfigError(f"unknown setting {name!r}")
 
 
 def is_finite_number(value: object) -> bool:

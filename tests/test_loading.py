@@ -142,9 +142,10 @@ def test_damaged_models_are_one_clear_line_and_nothing_is_unpickled(request, sav
     with pytest.raises(ModelLoadError, match=FAULTS[fault]) as err:
         load_model(source)
     assert "\n" not in str(err.value)
-    if fault != "no config.json":  # without one, the mixin's own entry point uses the default sizes
-        with pytest.raises(Exception):  # noqa: B017 - the mixin's own entry point refuses it too
+    if fault != "no config.json" or where == "hub":  # a folder without one: the mixin's default sizes, as it does
+        with pytest.raises(ModelLoadError, match=FAULTS[fault]) as err:  # the mixin's own entry point, the same line
             ConvolutionalNetwork.from_pretrained(source)
+        assert "\n" not in str(err.value)
     assert not marker.exists(), "a pickle was loaded"
 
 
@@ -178,3 +179,48 @@ def test_a_config_with_a_valid_threshold_loads_and_refuses_with_it(saved):
     (folder / "config.json").write_text('{"temperature": 1.5, "digit_threshold": 0.4}')
     model = load_model(folder)
     assert model.temperature == 1.5 and model.digit_threshold == 0.4
+
+
+@pytest.mark.parametrize("entry", ["load_model", "from_pretrained", "command line"])
+def test_offline_an_unknown_model_fails_at_once_in_one_line(tmp_path, entry):
+    """No Hub to reach (nothing listens at HF_ENDPOINT) and nothing cached: one line, in seconds, no retry noise."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from local_server import free_port
+
+    code = {
+        "load_model": "from mnist_hub import load_model as f",
+        "from_pretrained": "from mnist_hub import ConvolutionalNetwork; f = ConvolutionalNetwork.from_pretrained",
+    }
+    script = (
+        code[entry] + "\nfrom mnist_hub import ModelLoadError\ntry:\n    f('someone/no-such-model')\n"
+        "except ModelLoadError as err:\n    print(err)"
+        if entry in code
+        else None
+    )
+    command = ["-c", script] if script else ["-m", "mnist_hub", "--model", "someone/no-such-model", "x.png"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, *command], env=env, capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    message = "Model someone/no-such-model is not in the local Hub cache and the Hub cannot be reached"
+    if script:
+        assert result.stdout.startswith(message) and result.stderr == "", result.stderr
+    else:
+        assert result.returncode == 2 and result.stderr.startswith(f"error: {message}") and result.stdout == ""
+        assert result.stderr.count("\n") == 1, result.stderr
+    assert elapsed < 15, f"{elapsed:.1f} s (huggingface_hub alone retries for ~25 s)"
+
+
+def test_a_cached_model_loads_offline_without_asking_the_hub_again(saved):
+    model, folder = saved
+    fill_hub_cache("someone/cached", folder, {"main": "c" * 40})
+    original = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = False  # online, but nothing listens at HF_ENDPOINT
+    try:
+        assert same_weights(load_model("someone/cached"), model)
+    finally:
+        constants.HF_HUB_OFFLINE = original

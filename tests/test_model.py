@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from mnist_hub import ConvolutionalNetwork, load_model, mnist_to_tensor
+from mnist_hub import ConvolutionalNetwork, ModelLoadError, load_model, mnist_to_tensor
 from mnist_hub.model import conv_relu_pool, pooled_kernel
 
 EXPECTED_SHAPES = {
@@ -108,7 +109,7 @@ def test_missing_tensor_is_an_error_not_a_random_layer(tmp_path):
     tensors = load_file(tmp_path / "model.safetensors")
     del tensors["fc3.bias"]
     save_file(tensors, tmp_path / "model.safetensors")
-    with pytest.raises(RuntimeError, match=r"fc3\.bias"):
+    with pytest.raises(ModelLoadError, match=r"do not match its config\.json: .*fc3\.bias"):
         ConvolutionalNetwork.from_pretrained(tmp_path)
 
 
@@ -117,7 +118,7 @@ def test_misshaped_tensor_is_an_error(tmp_path):
     tensors = load_file(tmp_path / "model.safetensors")
     tensors["fc1.weight"] = torch.zeros(120, 300)
     save_file(tensors, tmp_path / "model.safetensors")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ModelLoadError, match=r"do not match its config\.json: .*fc1\.weight"):
         ConvolutionalNetwork.from_pretrained(tmp_path)
 
 
@@ -126,5 +127,26 @@ def test_pickled_weights_are_never_read(tmp_path):
     model.save_pretrained(tmp_path)
     (tmp_path / "model.safetensors").unlink()
     torch.save(model.state_dict(), tmp_path / "pytorch_model.bin")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ModelLoadError, match=r"has no model\.safetensors \(a pickled pytorch_model\.bin is never"):
         ConvolutionalNetwork.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "scalar", [np.float32, np.float64, lambda v: torch.tensor(v), lambda v: torch.tensor(v, dtype=torch.float16)]
+)
+def test_numpy_and_torch_scalars_survive_saving_as_numbers(tmp_path, scalar):
+    """The mixin drops what JSON cannot encode: a fitted temperature as a numpy or torch scalar must not be lost."""
+    model = ConvolutionalNetwork(temperature=scalar(0.5), digit_threshold=scalar(0.25))
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["temperature"] == 0.5 and config["digit_threshold"] == 0.25
+    loaded = ConvolutionalNetwork.from_pretrained(tmp_path)
+    assert (loaded.temperature, loaded.digit_threshold) == (0.5, 0.25)
+    assert type(loaded.temperature) is float and type(model.digit_threshold) is float
+
+
+def test_the_generated_card_links_the_documentation(tmp_path):
+    ConvolutionalNetwork().save_pretrained(tmp_path)
+    card = (tmp_path / "README.md").read_text()
+    docs_url = ConvolutionalNetwork._hub_mixin_info.docs_url
+    assert docs_url and f"Documentation: {docs_url}" in card
