@@ -1,21 +1,26 @@
-"""Run pictures of digits through the model: ``python -m mnist_hub [--number] IMAGE [IMAGE ...]``."""
+"""Read pictures of digits and numbers as the demo does: ``python -m mnist_hub [--number] [--json] IMAGE ...``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from mnist_hub.loading import ModelLoadError, load_model
-from mnist_hub.predict import number_text, predict, predict_number
+from mnist_hub.predict import number_text, predict_number, reading_text
 from mnist_hub.preprocessing import ImageError
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m mnist_hub", description="Print the top-3 digits for each image.")
+    p = argparse.ArgumentParser(
+        prog="python -m mnist_hub",
+        description="Print what each picture reads as: a digit's top 3, 'not a digit', or a number digit by digit.",
+    )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, WebP, GIF, BMP, ...)")
     p.add_argument("--model", default=None, help="model folder or Hub repo id (default: $MNIST_HUB_MODEL or bundled)")
     p.add_argument("--revision", default=None, help="Hub branch, tag or commit")
-    p.add_argument("--number", action="store_true", help="read each image as a number of one or more digits")
+    p.add_argument("--number", action="store_true", help="print each picture as a number, even of one digit")
+    p.add_argument("--json", action="store_true", help="one JSON object per picture (digits, scores, top 3)")
     args = p.parse_args(argv)
     try:
         model = load_model(args.model, args.revision)
@@ -25,17 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in args.images:
         try:
-            if args.number:
-                digits = predict_number(model, path)
-                answer = number_text(digits) + " (" + ", ".join(p.describe(1) for p in digits) + ")" if digits else ""
-            else:
-                prediction = predict(model, path)
-                answer = prediction.describe() if prediction else ""
+            digits = predict_number(model, path)
         except ImageError as err:
-            print(f"{path}: cannot read: {err}")
             failed += 1
+            if args.json:
+                print(json.dumps({"file": path, "error": str(err)}))
+            else:
+                print(f"error: {err}", file=sys.stderr)
             continue
-        print(f"{path}: {answer or 'no digit found (the image is blank, uniform or noise)'}")
+        if args.json:
+            print(json.dumps({"file": path, "number": number_text(digits), "digits": [d.as_dict() for d in digits]}))
+        elif args.number and digits:
+            print(f"{path}: {number_text(digits)} (" + ", ".join(d.describe(1) for d in digits) + ")")
+        else:
+            print(f"{path}: {reading_text(digits)}")
     return 1 if failed else 0
 
 

@@ -59,6 +59,20 @@ class Prediction:
             f'style="image-rendering: pixelated" src="data:image/png;base64,{data}">'
         )
 
+    def __repr__(self) -> str:
+        top = ", ".join(f"({d}, {p:.3f})" for d, p in self.top(3))
+        return f"Prediction(digit={self.digit}, score={self.score:.3f}, is_digit={self.is_digit}, top3=[{top}])"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The answer as plain JSON values: the digit (the closest one, for a picture that is not a digit), whether
+        it is a digit, its score and the top 3 with their probabilities."""
+        return {
+            "digit": self.digit,
+            "is_digit": self.is_digit,
+            "score": round(self.score, 6),
+            "top3": [{"digit": d, "probability": round(p, 6)} for d, p in self.top(3)],
+        }
+
     def describe(self, k: int = 3) -> str:
         """``7 (98.1%), 1 (1.2%), 9 (0.3%)``, or ``not a digit (closest: 7, 41.0%)``."""
         if not self.is_digit:
@@ -109,6 +123,16 @@ def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
 def number_text(predictions: list[Prediction]) -> str:
     """The digits read, as a string: ``"2024"``; a piece that is not a digit is ``?``."""
     return "".join(str(p.digit) if p.is_digit else "?" for p in predictions)
+
+
+def reading_text(predictions: list[Prediction]) -> str:
+    """What a picture reads as, in one line, as the demo shows it: a digit's top 3 (or "not a digit"), or
+    ``number 2024: 2 (99.9%), 0 (99.8%), ...`` for several digits, or that nothing was found."""
+    if not predictions:
+        return "no digit found (the image is blank, uniform or noise)"
+    if len(predictions) == 1:
+        return predictions[0].describe()
+    return f"number {number_text(predictions)}: " + ", ".join(p.describe(1) for p in predictions)
 
 
 def number_html(predictions: list[Prediction], scale: int = 4) -> str:

@@ -30,9 +30,15 @@ for name in ("MNIST_HUB_MODEL", "MNIST_HUB_REVISION", "MNIST_HUB_CORRECTIONS_REP
 os.environ["MNIST_HUB_CORRECTIONS_DIR"] = os.path.join(HF_HOME, "corrections")  # never the checkout's own
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-if "MNIST_DATA_DIR" not in os.environ and (SHARED_DATA / "MNIST" / "raw").is_dir():
-    os.environ["MNIST_DATA_DIR"] = str(SHARED_DATA)
+# Where MNIST is looked for when $MNIST_DATA_DIR is not set: beside the checkout (CI), then ./data, where
+# `python -m training.train` downloads it.
+for candidate in (ROOT.parent / "shared" / "data", ROOT / "data"):
+    if "MNIST_DATA_DIR" not in os.environ and (candidate / "MNIST" / "raw").is_dir():
+        os.environ["MNIST_DATA_DIR"] = str(candidate)
+MNIST_MISSING = (
+    "MNIST not found (in $MNIST_DATA_DIR, ../shared/data or ./data): run `python -m training.train` once with "
+    "internet access (it downloads MNIST to ./data), or set MNIST_DATA_DIR to a folder holding MNIST/raw"
+)
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -65,10 +71,9 @@ def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
 
     data_dir = os.environ.get("MNIST_DATA_DIR")
     if not data_dir or not (Path(data_dir) / "MNIST" / "raw").is_dir():
-        message = "MNIST not found: set MNIST_DATA_DIR (CI sets it to ../shared/data)"
         if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+            pytest.fail(MNIST_MISSING)
+        pytest.skip(MNIST_MISSING)
     try:
         return load_mnist(data_dir, train=False)
     except DataError as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import shutil
 
@@ -93,11 +94,14 @@ def test_cli_prints_top3_per_file(tmp_path, capsys):
     Image.new("RGB", (50, 50), "white").save(tmp_path / "blank.png")
     (tmp_path / "notes.png").write_text("not an image")
     code = cli([str(tmp_path / "seven.png"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png")])
-    lines = capsys.readouterr().out.splitlines()
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
     assert code == 1
     assert lines[0].startswith(f"{tmp_path / 'seven.png'}: 7 (") and lines[0].count("%") == 3
     assert lines[1] == f"{tmp_path / 'blank.png'}: no digit found (the image is blank, uniform or noise)"
-    assert lines[2] == f"{tmp_path / 'notes.png'}: cannot read: notes.png is not an image file Pillow can read."
+    assert len(lines) == 2 and err == "error: notes.png is not an image file Pillow can read.\n"
+    assert cli([str(tmp_path / "missing.png")]) == 1
+    assert capsys.readouterr().err == "error: Cannot read missing.png: No such file or directory.\n", "said once"
 
 
 def test_cli_bad_model(tmp_path, capsys):
@@ -142,3 +146,28 @@ def test_cli_reads_numbers(tmp_path, capsys):
     assert cli(["--number", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{path}: 74 (7 (") and "4 (" in out
+    assert cli([str(path)]) == 0, "without --number too: the command line reads what the demo reads"
+    assert re.fullmatch(rf"{re.escape(str(path))}: number 74: 7 \([\d.]+%\), 4 \([\d.]+%\)\n", capsys.readouterr().out)
+
+
+def test_cli_json_answers_are_machine_readable(tmp_path, capsys):
+    from mnist_hub.synthetic import STAR
+
+    number_picture([(SEVEN, 14), (FOUR, 14)]).save(tmp_path / "74.png")
+    draw(STAR, canvas=300, box=(0.1, 0.1, 0.8, 0.8), width=12).save(tmp_path / "star.png")
+    (tmp_path / "notes.png").write_text("not an image")
+    names = ["74.png", "star.png", "notes.png"]
+    assert cli(["--json", *(str(tmp_path / n) for n in names)]) == 1
+    number, star, notes = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert number["number"] == "74" and [d["digit"] for d in number["digits"]] == [7, 4]
+    assert all(d["is_digit"] and len(d["top3"]) == 3 and 0.5 < d["score"] <= 1 for d in number["digits"])
+    assert star["number"] == "?" and star["digits"][0]["is_digit"] is False
+    assert star["digits"][0]["digit"] == star["digits"][0]["top3"][0]["digit"], "the closest digit is in the answer"
+    assert notes == {"file": str(tmp_path / "notes.png"), "error": "notes.png is not an image file Pillow can read."}
+
+
+def test_a_prediction_reads_in_one_short_line():
+    prediction = predict(load_model(), draw(SEVEN))
+    text = repr(prediction)
+    top3 = r"top3=\[\(7, [01]\.\d{3}\)(, \(\d, [01]\.\d{3}\)){2}\]"
+    assert re.fullmatch(r"Prediction\(digit=7, score=[01]\.\d{3}, is_digit=True, " + top3 + r"\)", text), text

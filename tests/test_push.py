@@ -120,9 +120,9 @@ def test_branch_and_pull_request(hub, tmp_path):
 @pytest.mark.parametrize(
     ("token", "fault", "message", "code"),
     [
-        ("hf_wrong", None, "The Hub rejected the token (401)", 1),
-        ("hf_valid_x", {r"/commit/": 500}, "The Hub refused the push", 1),
-        ("hf_valid_x", {r"/commit/": "drop"}, "Cannot reach the Hub", 1),
+        ("hf_wrong", None, "The Hub rejected the token (401)", 2),
+        ("hf_valid_x", {r"/commit/": 500}, "The Hub refused the push", 2),
+        ("hf_valid_x", {r"/commit/": "drop"}, "Cannot reach the Hub", 2),
     ],
 )
 def test_failures_are_one_line_and_leave_no_partial_revision(hub, tmp_path, capsys, token, fault, message, code):
@@ -156,7 +156,7 @@ def test_the_token_never_appears_in_any_output_or_log(hub, tmp_path, capsys, cap
     hub.fail_next.update(fault or {})
     folder = variant(tmp_path, "m", seed=1, accuracy=0.986)
     code = push_script.main([str(folder), "--repo-id", REPO])
-    assert code == (0 if fault is None else 1)
+    assert code == (0 if fault is None else 2)
     out, err = capsys.readouterr()
     if fault is not None and "echo" in fault.values():
         assert err.startswith("error: The Hub refused the push") and "***" in err
@@ -177,7 +177,7 @@ def test_hub_unreachable(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # nothing listens on the stub's port now
     monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda seconds: None)  # its retries, instantly
-    assert push_script.main([str(DEFAULT_MODEL), "--repo-id", REPO, "--token", "hf_valid_x"]) == 1
+    assert push_script.main([str(DEFAULT_MODEL), "--repo-id", REPO, "--token", "hf_valid_x"]) == 2
     assert capsys.readouterr().err.startswith("error: Cannot reach the Hub")
 
 
@@ -258,7 +258,7 @@ def test_deploy_space_dry_run_touches_no_network(hub, capsys):
 def test_hub_rejecting_the_card_metadata(hub, tmp_path, capsys):
     folder = variant(tmp_path, "m", seed=1, accuracy=0.986)
     hub.yaml_errors = ['"license" must be one of [...]']
-    assert push_script.main([str(folder), "--repo-id", REPO]) == 1
+    assert push_script.main([str(folder), "--repo-id", REPO]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: The Hub rejected the model card's metadata") and err.count("\n") == 1
     assert "main" not in hub.repos[REPO].refs

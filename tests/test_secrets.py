@@ -83,7 +83,7 @@ def test_push_with_token_flag_writes_the_token_nowhere(hub, tmp_path, capsys, de
 def test_failed_push_with_token_flag_writes_the_token_nowhere(hub, capsys, debug_log, monkeypatch):
     monkeypatch.delenv("HF_TOKEN")
     hub.fail_next[r"/commit/"] = "echo"  # a careless server that repeats the credentials in its error
-    assert push.main([str(DEFAULT_MODEL), "--repo-id", REPO, "--token", SECRET]) == 1
+    assert push.main([str(DEFAULT_MODEL), "--repo-id", REPO, "--token", SECRET]) == 2
     out, err = capsys.readouterr()
     assert SECRET not in out + err + debug_log.text and "***" in err
 

@@ -206,3 +206,32 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
     assert 0 <= extra["held_out_results"]["accuracy_after"] <= 1
     assert (out / "model.safetensors").read_bytes() != (trained / "model.safetensors").read_bytes()
     assert "users' corrections" in (out / "README.md").read_text()
+
+
+def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    from training.data import DataError, load_mnist
+
+    def unreachable(self):  # what torchvision does offline: the folder first, then the download fails
+        Path(self.raw_folder).mkdir(parents=True, exist_ok=True)
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(MNIST, "download", unreachable)
+    with pytest.raises(DataError, match="could not be downloaded"):
+        load_mnist(tmp_path / "data", train=False)
+    assert not (tmp_path / "data").exists()
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(DataError):
+        load_mnist(tmp_path / "kept", train=False)
+    assert (tmp_path / "kept").is_dir() and not (tmp_path / "kept" / "MNIST").exists(), "only what it made is removed"
+
+
+@pytest.mark.parametrize("script", ["train", "evaluate", "push", "deploy_space"])
+def test_each_script_names_itself_as_it_is_run(script, capsys):
+    import importlib
+
+    module = importlib.import_module(f"training.{script}")
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    assert capsys.readouterr().out.startswith(f"usage: python -m training.{script} ")

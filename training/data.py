@@ -28,9 +28,14 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, train: bool) -> tup
     from torchvision.datasets import MNIST
 
     root = resolve_data_dir(data_dir)
+    raw = root / "MNIST" / "raw"
+    existed = [folder for folder in (root, root / "MNIST", raw) if folder.exists()]
     try:
         dataset = MNIST(root=str(root), train=train, download=True)
     except (OSError, RuntimeError) as err:
+        for folder in (raw, root / "MNIST", root):  # leave no empty folders behind a failed download
+            if folder not in existed and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise DataError(
             f"MNIST is not in {root}/MNIST/raw and could not be downloaded ({reason}). "

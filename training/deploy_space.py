@@ -41,7 +41,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.deploy_space", description=__doc__.split("\n\n")[0])
     p.add_argument("--space-id", required=True, help="USER/NAME of the Space")
     p.add_argument("--model-id", required=True, help="USER/NAME of the model repo the Space serves")
     p.add_argument("--model-revision", default=None, help="branch, tag or commit of the model (default: main)")
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as err:  # network and Hub errors of every kind: one line
         print(f"error: {explain_hub_error(err, args.space_id).replace(token, '***')}", file=sys.stderr)
-        return 1
+        return 2
     print(f"Deployed the demo to Space {args.space_id}: {url}")
     return 0
 

@@ -24,7 +24,7 @@ from training.refusal import evaluate_refusal, refusal_report, refused_mask
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument(
         "model",
         nargs="?",

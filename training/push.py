@@ -56,7 +56,7 @@ class PushPlan:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.push", description=__doc__.split("\n\n")[0])
     add_push_arguments(p)
     p.add_argument("model_dir", help="model folder written by training.train (or training.evaluate --output-dir)")
     p.add_argument("--repo-id", required=True, help="USER/NAME on the Hub")
@@ -267,7 +267,7 @@ def run(folder: Path, repo_id: str, args: argparse.Namespace) -> int:
         return 2
     except Exception as err:  # network and Hub errors of every kind: one line, the local folder untouched
         print(f"error: {explain_hub_error(err, plan.repo_id).replace(token, '***')}", file=sys.stderr)
-        return 1
+        return 2
     revision = plan.tag or plan.branch
     print(f"Pushed {plan.folder} to {plan.repo_id}: {url}")
     print(

@@ -111,7 +111,11 @@ OUTLIER_SHARE = 0.5  # each batch of digits comes with this many non-digits per 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.train",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
     p.add_argument(
         "--recipe",
         choices=[*RECIPES, *RECIPE_ALIASES],
