@@ -70,3 +70,29 @@ def test_inference_block_was_measured_and_meets_the_targets():
     for found in (sketch, cold):  # side by side with the revision issue 15 measured, in the same run
         ratio, target = (float(x) for x in found.groups())
         assert ratio <= target
+
+
+def test_the_readmes_python_runs_as_written_in_order_and_offline(monkeypatch):
+    """Every Python block of the README is a doctest: run from a checkout, offline, in order, each output checked."""
+    import doctest
+
+    text = (ROOT / "README.md").read_text()
+    assert "```python" not in text, "Python in the README is written as ```pycon doctests, so that it is run"
+    monkeypatch.chdir(ROOT)  # the blocks name examples/ as a reader in a checkout would
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(text, {}, "README.md", str(ROOT / "README.md"), 0)
+    runner = doctest.DocTestRunner(optionflags=flags)
+    runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 10 and result.failed == 0, f"{result.failed} of {result.attempted} README lines failed"
+
+
+def test_the_readmes_command_line_example_prints_what_it_shows(monkeypatch, capsys):
+    from mnist_hub.__main__ import main
+
+    block = re.search(r"```bash\n\$ python -m mnist_hub (.+?)\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert block, "the README shows the command line at work"
+    monkeypatch.chdir(ROOT)
+    assert main(block.group(1).split()) == 0
+    assert capsys.readouterr().out == block.group(2)
