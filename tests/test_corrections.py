@@ -195,8 +195,10 @@ def test_thirty_two_concurrent_clients_every_acknowledged_correction_is_stored_o
     url, store = corrections_app
     seven = handle_file(str(picture(tmp_path)))
 
+    labels = [str(d) for d in range(10) if d != 7]  # a label equal to the answer is not a correction
+
     def send(i: int) -> str:
-        return Client(url, verbose=False).predict(seven, str(i % 10), api_name="/send_correction")
+        return Client(url, verbose=False).predict(seven, labels[i % 9], api_name="/send_correction")
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         answers = list(pool.map(send, range(32)))
@@ -204,7 +206,7 @@ def test_thirty_two_concurrent_clients_every_acknowledged_correction_is_stored_o
     stored = read_corrections(store.folder)
     lines = [json.loads(line) for line in (store.shard / METADATA).read_text().splitlines()]
     assert sorted(row["file_name"] for row in lines) == sorted(names) and len(set(names)) == 32
-    assert sorted(c.label for c in stored) == sorted(str(i % 10) for i in range(32))
+    assert sorted(c.label for c in stored) == sorted(labels[i % 9] for i in range(32))
     assert all(c.answer == "7" and c.image.shape == (28, 28) and c.image.max() == 255 for c in stored)
     from mnist_hub import __version__
 
@@ -228,7 +230,29 @@ def test_bad_label_blank_picture_and_the_limits_per_address_are_refused_with_the
     assert refused == "Not saved: at most 40 corrections per hour from one address. Thank you!"
     assert len(read_corrections(store.folder)) == 40
     other = Client(url, verbose=False, headers={"X-Forwarded-For": "198.51.100.8"})  # another address
-    assert SAVED.match(other.predict(four, "4", api_name="/send_correction"))
+    assert SAVED.match(other.predict(four, "9", api_name="/send_correction"))
+    assert other.predict(four, "4", api_name="/send_correction") == "That is what the model said: nothing to correct."
+
+
+def test_a_number_is_corrected_in_one_go_one_sample_per_digit_as_it_was_read(corrections_app, tmp_path):
+    from mnist_hub.predict import predict_number
+
+    url, store = corrections_app
+    client = Client(url, verbose=False, headers={"X-Forwarded-For": "198.51.100.20"})
+    number = ROOT / "examples" / "number.png"
+    read = predict_number(load_showcase().model, number)
+    assert [p.digit for p in read] == [2, 0, 2, 4]
+    assert client.predict(handle_file(str(number)), "2024", api_name="/send_correction").startswith("That is what")
+    assert client.predict(handle_file(str(number)), "20", api_name="/send_correction") == (
+        "Not saved: give the 4 digits the picture shows, e.g. 1234."
+    )
+    assert client.predict(handle_file(str(number)), "7", api_name="/send_correction").startswith("Not saved")
+    answer = client.predict(handle_file(str(number)), "2025", api_name="/send_correction")
+    assert SAVED.match(answer) and answer.startswith("Thanks — saved: 2025 (the model said 2024).")
+    stored = read_corrections(store.folder)
+    assert [c.label for c in stored] == ["2", "0", "2", "5"] and [c.answer for c in stored] == ["2", "0", "2", "4"]
+    for correction, prediction in zip(stored, read, strict=True):  # each digit's own 28x28 input, as it was read
+        assert np.array_equal(correction.image, to_pixels(prediction.image))
 
 
 def test_the_correction_limits_hold_for_an_hour_per_address_and_for_everyone():

@@ -33,7 +33,7 @@ def test_prediction_views():
     preview = prediction.preview(scale=8)
     assert preview.shape == (224, 224) and preview.dtype == np.uint8
     assert preview[3 * 8 : 4 * 8, 5 * 8 : 6 * 8].min() == 255 and preview.sum() == 255 * 64
-    html = prediction.preview_html()
+    html = prediction.preview_html(scale=8)
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), preview)
 
@@ -61,7 +61,7 @@ def test_showcase_of_the_bundled_model():
     image, caption = items[first]
     t, p = int(misses.labels[first]), int(misses.predictions[first])
     confidence = 100 * float(misses.probabilities[first, p])
-    assert caption == f"true {t} → predicted {p} ({confidence:.0f}%)"
+    assert caption == f"{t} → {p} ({confidence:.0f}%)"
     assert image.shape == (112, 112)
 
 
@@ -75,7 +75,7 @@ def test_gallery_filters():
     t, p = int(labels[first]), int(predictions[first])
     both = showcase.gallery(true=t, predicted=p)
     assert len(both) == int(((labels == t) & (predictions == p) & answered).sum()) >= 1
-    assert all(caption.startswith(f"true {t} → predicted {p} ") for _, caption in both)
+    assert all(caption.startswith(f"{t} → {p} (") for _, caption in both)
 
 
 def test_showcase_of_a_folder_without_side_files(tmp_path):
@@ -87,6 +87,7 @@ def test_showcase_of_a_folder_without_side_files(tmp_path):
     assert showcase.misses is None and showcase.metrics is None and showcase.images == {}
     assert showcase.gallery() == []
     assert "unknown" in showcase.accuracy_text()
+    assert showcase.name == "local folder bare" and showcase.card_url is None and str(tmp_path) not in showcase.name
 
 
 def test_cli_prints_top3_per_file(tmp_path, capsys):

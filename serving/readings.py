@@ -1,0 +1,120 @@
+"""What the demo shows for a reading, and what a correction of it stores: the logic behind app.py's handlers.
+
+A reading is ``predict_number``'s answer for a picture: one ``Prediction`` per digit, left to right. The page shows
+it as a label, the 28x28 inputs and a structured answer for API clients; a correction refers to exactly what was
+shown (kept per session), one sample per digit.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+
+from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError, CorrectionStore, to_pixels
+from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_html, number_text
+from serving.guard import Quota
+
+RESEMBLES = 0.3  # a refused picture's closest digit is worth showing only from this probability (chance is 0.1)
+
+
+def answer_of(prediction: Prediction) -> str:
+    """The answer shown for one digit, as a correction records it: ``"7"`` or ``"not a digit"``."""
+    return str(prediction.digit) if prediction.is_digit else NOT_A_DIGIT_LABEL
+
+
+def png_data_url(prediction: Prediction) -> str:
+    """The 28x28 input as a PNG data URL (white ink on black): an image any client can open, and no file on the
+    server that concurrent requests could share half-written."""
+    buffer = io.BytesIO()
+    Image.fromarray(to_pixels(prediction.image), "L").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows for a reading: ``label`` for ``gr.Label``, ``seen`` (HTML of the 28x28 inputs),
+    ``reading`` (the structured answer of the API), and ``kept``: (28x28 input, answer) per digit, which a
+    correction of this reading stores."""
+
+    label: dict | str
+    seen: str
+    reading: dict
+    kept: list[tuple[torch.Tensor, str]]
+
+
+def show(digits: list[Prediction], no_digit_message: str) -> Shown:
+    """How the demo shows a reading: a digit's top 3, "Number: 2024", or that there is no digit / not a digit."""
+    reading = {
+        "text": number_text(digits),
+        "digits": [{**p.as_dict(), "image": png_data_url(p)} for p in digits],
+    }
+    kept = [(p.image, answer_of(p)) for p in digits]
+    if not digits:
+        return Shown(no_digit_message, "", reading, kept)
+    if len(digits) == 1:
+        digit = digits[0]
+        if not digit.is_digit:  # a letter, a doodle, a shape: say so; what it resembles only if it resembles one
+            return Shown(NOT_A_DIGIT, digit.preview_html() + resemblance_html(digit), reading, kept)
+        return Shown(digit.confidences(), digit.preview_html(), reading, kept)
+    if not any(p.is_digit for p in digits):
+        return Shown(NOT_A_DIGIT, number_html(digits), reading, kept)
+    return Shown(f"Number: {number_text(digits)}", number_html(digits), reading, kept)
+
+
+def resemblance_html(prediction: Prediction) -> str:
+    digit, p = prediction.top(1)[0]
+    if p < RESEMBLES:
+        return ""
+    return f'<p style="opacity:0.7;margin:4px 0">It resembles a {digit} most ({100 * p:.0f}%).</p>'
+
+
+def labels_for(kept: list[tuple[torch.Tensor, str]], label: str | None) -> list[str]:
+    """The label of each digit of a reading from what the person gave: one of ``LABELS`` for one digit, or as many
+    digits as were read (``"2024"``) for a number. Raises ``CorrectionError`` saying what to give."""
+    label = (label or "").strip()
+    if len(kept) == 1:
+        if label not in LABELS:
+            raise CorrectionError(f"choose a digit 0-9 or '{NOT_A_DIGIT_LABEL}'.")
+        return [label]
+    if len(label) != len(kept) or not label.isascii() or not label.isdigit():
+        raise CorrectionError(f"give the {len(kept)} digits the picture shows, e.g. {'1234567890'[: len(kept)]}.")
+    return list(label)
+
+
+def correct(
+    kept: list[tuple[torch.Tensor, str]] | None,
+    label: str | None,
+    store: CorrectionStore,
+    model: str,
+    limits: tuple[Quota, Quota],
+    client: str,
+) -> str:
+    """Store a correction of the reading ``kept`` (what was shown): one sample per digit with its own 28x28 input,
+    its label and the answer shown for it. One line back: saved, or why not (and then nothing is stored)."""
+    if not kept:
+        return "Nothing to correct yet: draw or upload a digit first."
+    try:
+        labels = labels_for(kept, label)
+    except CorrectionError as err:
+        return f"Not saved: {err}"
+    answers = [answer for _, answer in kept]
+    if labels == answers:
+        return "That is what the model said: nothing to correct."
+    per_client, everyone = limits
+    if not per_client.take(client, len(labels)):
+        return f"Not saved: at most {per_client.max_count} corrections per hour from one address. Thank you!"
+    if not everyone.take("*", len(labels)):
+        return "Not saved: the demo has received all the corrections it keeps this hour. Thank you!"
+    names = []
+    try:
+        for (image, answer), given in zip(kept, labels, strict=True):
+            names.append(store.save(image, given, answer, model))
+    except CorrectionError as err:
+        return f"Not saved: {err}" if not names else f"Saved {len(names)} of {len(labels)} digits, then: {err}"
+    said = answers[0] if len(answers) == 1 else "".join(a if a != NOT_A_DIGIT_LABEL else "?" for a in answers)
+    given = labels[0] if len(labels) == 1 else "".join(labels)
+    return f"Thanks — saved: {given} (the model said {said}). [{','.join(names)}]"
