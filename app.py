@@ -69,6 +69,7 @@ LIMITS = Limits(
     cache_window=sum(CACHE_CLEANUP),  # an upload is deleted at most an hour and ten minutes after it came
     uploads_at_once=8,  # each is held in memory (<= 10 MB) while it is checked
     json_bytes=256 * 2**10,  # a call's values: a drawing as a PNG data URL (~10 KB), file references, labels
+    mcp_bytes=14 * 2**20,  # an MCP call: a picture of up to 10 MB as base64
     trusted_proxies=TRUSTED_PROXIES,
 )
 SKETCH_MAX_PIXELS = 2048 * 2048  # a drawing comes from a 280x280 canvas: refused beyond this before it is decoded
@@ -159,6 +160,7 @@ PAD_JS = """
       canvas.setPointerCapture(e.pointerId);
       current = {width: thick ? 26 : 16, points: [at(e)]};
       strokes.push(current);
+      last = performance.now();  // a stroke is first answered EVERY ms in, or when it ends
       paint();
     });
     canvas.addEventListener("pointermove", (e) => {
@@ -282,30 +284,68 @@ def reader(showcase: Showcase, nothing: str, no_digit: str, drawing: bool):
     return shown
 
 
-def api_answer(shown_for):
-    """An API endpoint: the label, the 28x28 inputs (HTML) and the structured reading; ``gr.Error`` if unreadable."""
+def read_drawing_tool(shown_for):
+    def read_drawing(drawing: str):
+        """Read a drawing of a handwritten digit or number, as the demo's drawing pad sends it.
 
-    def answer(value):
-        try:
-            shown = shown_for(value)
-        except ImageError as err:
-            raise gr.Error(str(err), print_exception=False) from None
-        return shown.label, shown.seen, shown.reading
+        Args:
+            drawing: the drawing as a PNG data URL ("data:image/png;base64,..."), dark ink on a light background;
+                "" for an empty pad.
 
-    return answer
+        Returns:
+            the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or that nothing is
+            drawn), the 28x28 inputs as HTML, and the reading: {"text", "digits": [{"digit", "is_digit", "score",
+            "top3", "image"}]}, one entry per digit, left to right.
+        """
+        return api_reading(shown_for, drawing)
+
+    return read_drawing
 
 
-def api_number(shown_for):
-    """The ``/classify_number`` endpoint: the digits read ("2024", a non-digit as "?") and each digit's answer."""
-    answer = api_answer(shown_for)
+def read_picture_tool(shown_for):
+    def read_picture(image):
+        """Read a picture of a handwritten digit or number: a drawing, a scan or a phone photo of paper.
 
-    def classify_number(image):
+        Args:
+            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
+
+        Returns:
+            the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or "No digit found"),
+            the 28x28 inputs as HTML, and the reading: {"text", "digits": [{"digit", "is_digit", "score", "top3",
+            "image"}]}, one entry per digit, left to right; "score" is the calibrated confidence (0.1 to 1) and
+            "is_digit" false means the picture is not a digit ("digit" is then the closest one).
+        """
+        return api_reading(shown_for, image)
+
+    return read_picture
+
+
+def read_number_tool(shown_for):
+    def read_number(image):
+        """Read a handwritten number (or a single digit) in a picture, digit by digit, left to right.
+
+        Args:
+            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
+
+        Returns:
+            the digits read as text ("2024"; a piece that is not a digit is "?"; "" when there is no digit), and
+            each digit's answer: {"digit", "is_digit", "score", "top3", "image"}.
+        """
         if image is None:
             return "", []
-        reading = answer(image)[2]
+        reading = api_reading(shown_for, image)[2]
         return reading["text"], reading["digits"]
 
-    return classify_number
+    return read_number
+
+
+def api_reading(shown_for, value):
+    """The label, the 28x28 inputs (HTML) and the structured reading of an API call; ``gr.Error`` if unreadable."""
+    try:
+        shown = shown_for(value)
+    except ImageError as err:
+        raise gr.Error(str(err), print_exception=False) from None
+    return shown.label, shown.seen, shown.reading
 
 
 def page_answer(shown_for, clear_picture: bool):
@@ -418,8 +458,15 @@ def build_demo(
         return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies))
 
     def send_correction(image, label: str, request: gr.Request) -> str:
-        """Correct what the demo reads in ``image`` (a picture of a digit or a number): ``label`` is the digit or
-        "not a digit", or, for a number, all its digits ("2024"). One sample per digit is stored."""
+        """Tell the demo what a picture it read wrong shows; the correction joins its public dataset.
+
+        Args:
+            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB), read as read_picture reads it.
+            label: what it shows: a digit "0" to "9" or "not a digit"; for a number, all its digits ("2024").
+
+        Returns:
+            one line: saved (one 28x28 sample per digit, with the model's answer), or why not.
+        """
         if image is None:
             return "Nothing to correct yet: draw or upload a digit first."
         try:
@@ -529,10 +576,11 @@ def build_demo(
         reading = gr.JSON(label="Reading", visible=False)
         api = gr.Button(visible=False)
         api_sketch = gr.Textbox(visible=False, label="Drawing")
-        api.click(api_answer(drawing), api_sketch, [sketch_label, sketch_seen, reading], api_name="classify_sketch")
-        api.click(api_answer(picture), upload, [upload_label, upload_seen, reading], api_name="classify_upload")
+        outputs = [sketch_label, sketch_seen, reading]
+        api.click(read_drawing_tool(drawing), api_sketch, outputs, api_name="classify_sketch")
+        api.click(read_picture_tool(picture), upload, [upload_label, upload_seen, reading], api_name="classify_upload")
         number_digits = gr.Textbox(visible=False, label="Digits")
-        api.click(api_number(picture), upload, [number_digits, reading], api_name="classify_number")
+        api.click(read_number_tool(picture), upload, [number_digits, reading], api_name="classify_number")
         label_in, result = gr.Textbox(visible=False, label="Label"), gr.Textbox(visible=False, label="Result")
         api.click(send_correction, [upload, label_in], result, api_name="send_correction")
     return demo
@@ -550,6 +598,7 @@ def serve(
         show_error=False,
         state_session_capacity=SESSIONS_KEPT,
         enable_monitoring=False,
+        mcp_server=True,  # the read_* tools for agents, at /gradio_api/mcp/ (the same limits as every request)
         js=PAD_JS,
         css=CSS,
         head=HEAD,

@@ -29,6 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 API = "/gradio_api/"
 JSON_ROUTES = ("queue/join", "call/", "run/", "api/", "cancel", "reset")  # what a page or a client sends values to
 UPLOAD_ROUTE = "upload"
+MCP_ROUTE = "mcp/"  # Gradio's MCP server: JSON-RPC, whose image arguments are URLs or data: URLs
 TRUSTED_PROXIES_ENV = "MNIST_HUB_TRUSTED_PROXIES"  # how many proxies stand in front of the app (app.py reads it)
 SEND_A_FILE = "send the image itself, e.g. gradio_client.handle_file(path)"
 log = logging.getLogger("mnist_hub.demo")
@@ -47,6 +48,7 @@ class Limits:
     cache_window: float  # how long an upload stays in Gradio's cache (delete_cache's age plus its period)
     uploads_at_once: int  # upload requests read at once (each is held in memory while it is checked)
     json_bytes: int  # any other request's body
+    mcp_bytes: int  # one MCP message (a picture travels in it as a base64 data: URL)
     trusted_proxies: int  # proxies in front that append the address they saw to X-Forwarded-For (0: none)
 
 
@@ -256,6 +258,8 @@ class PublicGuard:
             return await self.values(scope, receive, send, client, route or path)
         if route.startswith(UPLOAD_ROUTE):
             return await self.upload(scope, receive, send, client)
+        if route.startswith(MCP_ROUTE):
+            return await self.mcp(scope, receive, send, client, route)
         await self.refused(send, client, route, 404, "this route is not part of the demo", receive)
 
     async def refused(
@@ -336,3 +340,41 @@ class PublicGuard:
             f"upload limit reached: at most {limits.client_upload_bytes // 2**20} MB in "
             f"{limits.client_upload_files:,} files per {limits.cache_window / 60:.0f} minutes from one address"
         )
+
+    async def mcp(self, scope: Scope, receive: Receive, send: Send, client: str, route: str) -> None:
+        """An MCP message: bounded, and no argument that makes the server fetch a URL on the caller's behalf (a
+        picture is sent as a data: URL; Gradio would download an http(s) one)."""
+        body = await self.bounded(scope, receive, send, client, route, self.limits.mcp_bytes)
+        if body is None:
+            return
+        try:
+            message = json.loads(body) if body else None
+        except (ValueError, RecursionError):
+            message = None
+        if any(text.lower().startswith(REMOTE) for text in strings(message)):
+            reason = "A picture must be sent as a data: URL (data:image/png;base64,...), not a URL the demo fetches."
+            log.warning("refused %s from %s: %s", route[:80], client, reason)
+            if isinstance(message, dict) and "id" in message:  # a JSON-RPC request: its error, as MCP clients read it
+                error = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32602, "message": reason}}
+                body = json.dumps(error).encode()
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                return await send({"type": "http.response.body", "body": body})
+            return await refuse(send, 422, reason)
+        await self.app(scope, replay(body, receive), send)
+
+
+REMOTE = ("http://", "https://", "file:", "ftp://", "//")
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (without recursion)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

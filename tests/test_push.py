@@ -242,7 +242,8 @@ def test_deploy_space(hub, capsys):
     pinned = {line.split("==")[0] for line in requirements.splitlines() if "==" in line}
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert pinned == {re.split(r"[<>=!~ ]", spec)[0] for spec in declared}, "the Space installs what mnist_hub needs"
+    needed = {re.split(r"[<>=!~ ]", spec)[0] for spec in declared} | {"mcp", "pydantic"}  # and Gradio's MCP extra
+    assert pinned == needed, "the Space installs what mnist_hub and the demo's MCP server need"
     assert "Deployed the demo to Space user/mnist-demo" in capsys.readouterr().out
 
 

