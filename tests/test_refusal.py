@@ -80,8 +80,8 @@ def test_the_gallery_shows_the_refused_test_digits_on_their_own_filter():
         refused=torch.tensor([False, True]),
     )
     showcase = Showcase(model=ConvolutionalNetwork(), model_id="x", revision=None, misses=misses)
-    assert [c for _, c in showcase.gallery()] == ["true 7 → predicted 1 (10%)", "true 4 → not a digit (closest 4, 10%)"]
-    assert [c for _, c in showcase.gallery(predicted=REFUSED)] == ["true 4 → not a digit (closest 4, 10%)"]
+    assert [c for _, c in showcase.gallery()] == ["7 → 1 (10%)", "4 → refused"]
+    assert [c for _, c in showcase.gallery(predicted=REFUSED)] == ["4 → refused"]
     assert [c for _, c in showcase.gallery(predicted=4)] == []
 
 
