@@ -259,6 +259,19 @@ def test_on_a_phone_a_finger_draws_at_first_touch_and_nothing_scrolls(phone):
     phone.screenshot(path=str(ARTIFACTS / "demo-phone.png"), full_page=True)
 
 
+def test_on_a_phone_the_confirmation_is_in_sight_where_send_was_tapped(phone):
+    clear(phone)
+    touch_strokes(phone, SEVEN)
+    expect(sketch_answer(phone)).to_have_text("7", timeout=20_000)
+    phone.locator("#sketch-fix label", has_text="1").first.click()
+    expect(phone.locator("#sketch-fix input:checked")).to_have_count(1)
+    phone.locator("#sketch-send").click()
+    sent = phone.locator("#sketch-sent")
+    expect(sent).to_contain_text("Thanks — saved: 1 (the model said 7)", timeout=20_000)
+    box, height = sent.bounding_box(), phone.viewport_size["height"]
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"the confirmation is out of sight: {box}"
+
+
 def test_on_a_phone_a_number_drawn_by_finger_is_read_digit_by_digit(phone):
     clear(phone)
     touch_strokes(phone, SEVENTEEN)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from mnist_hub.corrections import NOT_A_DIGIT_LABEL, Correction, read_corrections
-from mnist_hub.files import is_local_reference
+from mnist_hub.files import hub_reachable, is_local_reference
 
 HELD_OUT_SHARE = 0.2  # of the corrections, measured on and never trained on
 SPLIT_SEED = 0  # the split depends on the data only, not on the training seed: comparable across runs
@@ -69,8 +69,13 @@ def load_extra_data(reference: str) -> ExtraData:
         folder, source = Path(reference), str(reference)
     else:
         from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
 
-        folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=wanted))
+        offline = not hub_reachable(repo_id, "README.md", wanted, {"repo_type": "dataset"})
+        try:
+            folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=wanted, local_files_only=offline))
+        except LocalEntryNotFoundError:
+            raise ValueError(f"the Hub cannot be reached and {reference} is not in the local Hub cache") from None
         source, revision = repo_id, folder.name  # a snapshot folder is named after its commit
     problems: list[str] = []
     corrections = read_corrections(folder, problems)

