@@ -16,17 +16,25 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m mnist_hub",
         description="Print what each picture reads as: a digit's top 3, 'not a digit', or a number digit by digit.",
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, WebP, GIF, BMP, ...)")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="image files (PNG, JPEG, WebP, GIF, BMP, ...)")
+    p.add_argument(
+        "--inside", metavar="PICTURE", default=None, help="draw what each layer makes of PICTURE (one digit) into -o"
+    )
+    p.add_argument("-o", "--output", default="inside.png", help="where --inside writes its figure (PNG)")
     p.add_argument("--model", default=None, help="model folder or Hub repo id (default: $MNIST_HUB_MODEL or bundled)")
     p.add_argument("--revision", default=None, help="Hub branch, tag or commit")
     p.add_argument("--number", action="store_true", help="print each picture as a number, even of one digit")
     p.add_argument("--json", action="store_true", help="one JSON object per picture (digits, scores, top 3)")
     args = p.parse_args(argv)
+    if not args.images and not args.inside:
+        p.error("give at least one IMAGE, or --inside PICTURE")
     try:
         model = load_model(args.model, args.revision)
     except ModelLoadError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.inside:
+        return write_inside(model, args.inside, args.output)
     failed = 0
     for path in args.images:
         try:
@@ -45,6 +53,27 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{path}: {reading_text(digits)}")
     return 1 if failed else 0
+
+
+def write_inside(model, picture: str, output: str) -> int:
+    """``--inside``: the look-inside figure of one picture, written as a PNG."""
+    from mnist_hub.inside import figure, look_inside
+
+    try:
+        inside = look_inside(model, picture)
+        fig = None if inside is None else figure(inside, title=f"{picture}: {inside.prediction.describe()}")
+    except ImageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except ImportError as err:  # Captum or matplotlib missing: say which, in one line
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if inside is None:
+        print(f"error: no digit found in {picture} (the image is blank, uniform or noise)", file=sys.stderr)
+        return 1
+    fig.savefig(output, dpi=80)
+    print(f"wrote {output}: what each layer makes of {picture} ({inside.prediction.describe(1)})")
+    return 0
 
 
 if __name__ == "__main__":
