@@ -34,12 +34,14 @@ from starlette.middleware import Middleware
 
 from mnist_hub.corrections import CORRECTIONS_ENV, LABELS, CorrectionStore
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
+from mnist_hub.inside import inside_of
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.malloc import keep_memory_flat
 from mnist_hub.predict import predict_number
 from mnist_hub.preprocessing import ImageError, check_image_file
 from mnist_hub.showcase import REFUSED, Showcase, load_showcase
 from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota, client_address
+from serving.inside_view import inside_html, inside_json
 from serving.readings import Shown, correct, show
 from serving.uploads import upload_corrections
 
@@ -339,6 +341,44 @@ def read_number_tool(shown_for):
     return read_number
 
 
+INSIDE_DIGITS = 4  # at most this many digits of a number are shown inside (each ~12 ms)
+INSIDE_EMPTY = "Draw a digit or upload a picture first: this tab then shows what each layer makes of it."
+
+
+def look_inside_view(showcase: Showcase, kept) -> str:
+    """The page's "Look inside" tab: each digit of the latest reading (drawing or upload), seen from inside."""
+    if not kept:
+        return f"<p>{INSIDE_EMPTY}</p>"
+    views = [inside_html(inside_of(showcase.model, image)) for image, _ in kept[:INSIDE_DIGITS]]
+    if len(views) == 1:
+        return views[0]
+    return "".join(f"<h3>Digit {i + 1} of {len(kept)}</h3>{view}" for i, view in enumerate(views))
+
+
+def look_inside_tool(showcase: Showcase, shown_for):
+    def look_inside(image):
+        """See what each layer of the network makes of a picture of one digit (the first digit of a number).
+
+        Args:
+            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
+
+        Returns:
+            the view as HTML (every stage's maps, the attribution over the input, the dense layers, the filters),
+            and its numbers: the answer, each stage's shape, the dense layers' values and the 28x28 attribution
+            (how much each pixel pushed the answer's score up or down).
+        """
+        try:
+            kept = shown_for(image).kept
+        except ImageError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        if not kept:
+            return f"<p>{NO_DIGIT}</p>", {}
+        inside = inside_of(showcase.model, kept[0][0])
+        return inside_html(inside), inside_json(inside)
+
+    return look_inside
+
+
 def api_reading(shown_for, value):
     """The label, the 28x28 inputs (HTML) and the structured reading of an API call; ``gr.Error`` if unreadable."""
     try:
@@ -520,6 +560,15 @@ def build_demo(
                         upload_label, upload_seen = answer_area("upload")
                         upload_fix = correction_row("upload")
                 upload_kept = gr.State()
+                latest = gr.State()  # the reading of the latest drawing or upload, for the Look inside tab
+            with gr.Tab("Look inside", id="inside") as inside_tab:
+                gr.Markdown(
+                    "What each layer of the network makes of your latest drawing or upload, as the notebook walks "
+                    "through it: the 28x28 input, the maps of both convolutions before and after pooling, the dense "
+                    "layers, and which pixels decided the answer.",
+                    elem_id="inside-intro",
+                )
+                inside_view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", elem_id="inside-view")
             with gr.Tab("Misses", id="misses"):
                 with gr.Row():
                     true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
@@ -571,6 +620,8 @@ def build_demo(
         )
         for fix, kept in ((sketch_fix, sketch_kept), (upload_fix, upload_kept)):
             fix.send.click(send_shown, [kept, fix.digit, fix.number], fix.status, api_visibility="private")
+            kept.change(lambda value: value, kept, latest, api_visibility="private")
+        inside_tab.select(lambda kept: look_inside_view(showcase, kept), latest, inside_view, **page)
 
         # The API (gradio_client, MCP): the same readings, each output named, errors raised.
         reading = gr.JSON(label="Reading", visible=False)
@@ -581,6 +632,8 @@ def build_demo(
         api.click(read_picture_tool(picture), upload, [upload_label, upload_seen, reading], api_name="classify_upload")
         number_digits = gr.Textbox(visible=False, label="Digits")
         api.click(read_number_tool(picture), upload, [number_digits, reading], api_name="classify_number")
+        inside_json_out = gr.JSON(visible=False, label="Inside")
+        api.click(look_inside_tool(showcase, picture), upload, [inside_view, inside_json_out], api_name="look_inside")
         label_in, result = gr.Textbox(visible=False, label="Label"), gr.Textbox(visible=False, label="Result")
         api.click(send_correction, [upload, label_in], result, api_name="send_correction")
     return demo

@@ -63,6 +63,7 @@ def test_endpoints_are_the_documented_ones(client):
         "/classify_upload",
         "/classify_number",
         "/send_correction",
+        "/look_inside",
     }
 
 

@@ -204,6 +204,23 @@ def test_a_drawn_number_is_corrected_in_one_go_one_sample_per_digit(page):
     clear(page)
 
 
+def test_look_inside_shows_every_layer_of_the_latest_drawing(page):
+    clear(page)
+    draw_strokes(page, SEVEN)
+    expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
+    page.get_by_role("tab", name="Look inside").click()
+    view = page.locator("#inside-view")
+    expect(view.locator('img[alt^="conv1 map"]')).to_have_count(6, timeout=20_000)
+    expect(view.locator('img[alt^="pool1 map"]')).to_have_count(6)
+    expect(view.locator('img[alt^="conv2 map"]')).to_have_count(16)
+    expect(view.locator('img[alt^="pool2 map"]')).to_have_count(16)
+    expect(view.locator('img[alt="which pixels decided"]')).to_have_count(1)
+    expect(view).to_contain_text("conv1 (6, 26, 26)")
+    expect(view).to_contain_text("Answer: 7 (")
+    page.screenshot(path=str(ARTIFACTS / "demo-inside.png"), full_page=True)
+    page.get_by_role("tab", name="Draw").click()
+
+
 @pytest.fixture(scope="module")
 def phone(browser, server):
     """The demo on a 390 px wide touch screen (a phone)."""
@@ -270,6 +287,18 @@ def test_on_a_phone_the_confirmation_is_in_sight_where_send_was_tapped(phone):
     expect(sent).to_contain_text("Thanks — saved: 1 (the model said 7)", timeout=20_000)
     box, height = sent.bounding_box(), phone.viewport_size["height"]
     assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"the confirmation is out of sight: {box}"
+
+
+def test_on_a_phone_look_inside_fits_the_screen(phone):
+    clear(phone)
+    touch_strokes(phone, SEVEN)
+    expect(sketch_answer(phone)).to_have_text("7", timeout=20_000)
+    phone.get_by_role("tab", name="Look inside").click()
+    expect(phone.locator('#inside-view img[alt^="conv2 map"]')).to_have_count(16, timeout=20_000)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width} px wide)"
+    phone.screenshot(path=str(ARTIFACTS / "demo-phone-inside.png"), full_page=True)
+    phone.get_by_role("tab", name="Draw").click()
 
 
 def test_on_a_phone_a_number_drawn_by_finger_is_read_digit_by_digit(phone):

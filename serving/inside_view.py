@@ -1,0 +1,130 @@
+"""The demo's "Look inside" view of ``mnist_hub.inside``: every stage as small pictures and bars, in HTML.
+
+Pictures are inline PNGs made with numpy and Pillow (no plotting library, no file on the server): the whole view
+of one digit costs a few milliseconds on top of ``look_inside``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+import torch
+from PIL import Image
+
+from mnist_hub.inside import STAGES, Inside
+
+MAP_STAGES = ("conv1", "pool1", "conv2", "pool2")
+BAR_STAGES = ("fc1", "fc2")
+
+
+def png(pixels: np.ndarray, scale: int, alt: str) -> str:
+    """An ``<img>`` of a uint8 grey (H, W) or RGB (H, W, 3) array, upscaled with square pixels."""
+    block = np.ones((scale, scale) + (() if pixels.ndim == 2 else (1,)), dtype=np.uint8)
+    big = np.kron(pixels, block)
+    buffer = io.BytesIO()
+    Image.fromarray(big).save(buffer, format="PNG")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" style="image-rendering:pixelated" src="data:image/png;base64,{data}">'
+
+
+def grey(values: torch.Tensor) -> np.ndarray:
+    """A map as uint8, 0 (black) to its own maximum (white): each map shows where it responds most."""
+    top = float(values.max())
+    return (
+        (values.clamp(min=0) / top * 255).round().to(torch.uint8).numpy()
+        if top > 0
+        else np.zeros(tuple(values.shape), dtype=np.uint8)
+    )
+
+
+def overlay(picture: torch.Tensor, attribution: torch.Tensor) -> np.ndarray:
+    """The input in grey with the attribution over it: red where a pixel pushed towards the answer, blue against."""
+    base = (picture * 110).numpy()[..., None].repeat(3, axis=2)
+    limit = float(attribution.abs().max()) or 1.0
+    strength = (attribution / limit).numpy()
+    towards, against = np.clip(strength, 0, 1)[..., None], np.clip(-strength, 0, 1)[..., None]
+    rgb = base + towards * np.array([255, 40, 40]) + against * np.array([40, 110, 255])
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def bars(values: torch.Tensor, highlight: int | None = None, labels: bool = False) -> str:
+    """A row of vertical bars (CSS), one per unit; ``labels`` puts each index under its bar."""
+    top = float(values.abs().max()) or 1.0
+    cells = []
+    for i, value in enumerate(values.tolist()):
+        height = max(1, round(60 * abs(value) / top))
+        colour = "#f97316" if i == highlight else ("#3b82f6" if value >= 0 else "#94a3b8")
+        label = f'<span style="font-size:11px">{i}</span>' if labels else ""
+        cells.append(
+            f'<div title="{i}: {value:.3f}" style="display:flex;flex-direction:column;align-items:center;'
+            f'justify-content:flex-end;height:76px;flex:1;min-width:2px"><div style="width:100%;height:{height}px;'
+            f'background:{colour}"></div>{label}</div>'
+        )
+    return f'<div style="display:flex;gap:1px;align-items:flex-end;max-width:100%">{"".join(cells)}</div>'
+
+
+def section(name: str, body: str, shape: tuple[int, ...]) -> str:
+    shape_text = "(" + ", ".join(str(n) for n in shape) + ")"
+    return (
+        f'<section class="inside-stage" data-stage="{name}"><h4 style="margin:10px 0 2px">{name} {shape_text}</h4>'
+        f'<p style="margin:0 0 6px;opacity:0.8">{html.escape(STAGES[name])}</p>{body}</section>'
+    )
+
+
+def inside_html(inside: Inside) -> str:
+    """The view of one digit: input and attribution, each stage, the filters, and the answer."""
+    picture = inside.layers["input"][0]
+    answer = inside.prediction
+    head = (
+        '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">'
+        f'<figure style="margin:0">{png(grey(picture), 5, "the 28x28 input")}<figcaption>input (1, 28, 28)</figcaption>'
+        f'</figure><figure style="margin:0" class="inside-attribution">'
+        f"{png(overlay(picture, inside.attribution), 5, 'which pixels decided')}"
+        "<figcaption>which pixels decided: <span style='color:#e11d48'>red for</span>, "
+        "<span style='color:#2563eb'>blue against</span></figcaption></figure></div>"
+    )
+    parts = [head]
+    for name in MAP_STAGES:
+        maps = inside.layers[name]
+        scale = max(2, 56 // maps.shape[-1])
+        images = "".join(png(grey(m), scale, f"{name} map {k + 1}") for k, m in enumerate(maps))
+        row = f'<div style="display:flex;flex-wrap:wrap;gap:4px">{images}</div>'
+        parts.append(section(name, row, tuple(maps.shape)))
+    for name in BAR_STAGES:
+        parts.append(section(name, bars(inside.layers[name]), tuple(inside.layers[name].shape)))
+    parts.append(section("fc3", bars(inside.layers["fc3"], answer.digit, labels=True), (10,)))
+    kernels = inside.filters["conv1"][:, 0]
+    limit = float(kernels.abs().max()) or 1.0
+    filters = "".join(
+        png(overlay(torch.zeros(3, 3), k / limit), 14, f"conv1 filter {i + 1}") for i, k in enumerate(kernels)
+    )
+    parts.append(
+        '<section><h4 style="margin:10px 0 2px">conv1\'s learned 3x3 filters</h4><p style="margin:0 0 6px;'
+        'opacity:0.8">red weights add what lies under them, blue ones subtract it</p>'
+        f'<div style="display:flex;gap:6px">{filters}</div></section>'
+    )
+    verdict = answer.describe() if answer.is_digit else "not a digit: " + answer.describe()
+    parts.append(f'<p style="margin-top:10px"><b>Answer:</b> {html.escape(verdict)}</p>')
+    parts.append(
+        '<p style="opacity:0.7">How the answer grew epoch by epoch needs a model saved with its epochs\' '
+        "snapshots; this one was saved without them.</p>"
+        if not inside.epochs
+        else ""
+    )
+    return '<div class="inside-view" style="max-width:100%;overflow-x:hidden">' + "".join(parts) + "</div>"
+
+
+def inside_json(inside: Inside) -> dict:
+    """The view's numbers for an API client: each stage's shape, the dense layers' values, the attribution."""
+    return {
+        **inside.prediction.as_dict(),
+        "shapes": {name: list(value.shape) for name, value in inside.layers.items()},
+        "fc1": [round(v, 4) for v in inside.layers["fc1"].tolist()],
+        "fc2": [round(v, 4) for v in inside.layers["fc2"].tolist()],
+        "fc3": [round(v, 4) for v in inside.layers["fc3"].tolist()],
+        "attribution": [[round(v, 5) for v in row] for row in inside.attribution.tolist()],
+        "epochs": [{"epoch": e, "probabilities": [round(p, 6) for p in ps.tolist()]} for e, ps in inside.epochs],
+    }
