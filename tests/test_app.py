@@ -306,6 +306,21 @@ def test_malformed_upload_values_get_a_clear_answer(client, files, value, answer
     assert_still_answers(client, files)
 
 
+def test_the_demo_refuses_the_test_digits_the_card_says_it_refuses(mnist_test):
+    """The demo answers with calibrated probabilities and the model's threshold, as the card measured them."""
+    from mnist_hub import mnist_to_tensor
+    from mnist_hub.predict import classify
+
+    showcase = load_showcase()
+    answers = classify(showcase.model, mnist_to_tensor(mnist_test[0]))
+    refused = sum(not p.is_digit for p in answers)
+    assert refused == showcase.metrics["refusal"]["test_refused_count"] == int(showcase.misses.refused.sum())
+
+
+def test_uploads_and_outputs_are_deleted_after_an_hour(demo):
+    assert demo.delete_cache == app.CACHE_CLEANUP == (600, 3600)
+
+
 def test_app_exposes_a_module_level_demo_for_gradio_reload_mode_and_spaces():
     assert isinstance(app.demo, gr.Blocks)
     assert {"classify_sketch", "classify_upload"} <= {fn.api_name for fn in app.demo.fns.values()}

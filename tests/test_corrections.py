@@ -149,7 +149,9 @@ def test_the_sharded_store_loads_with_datasets_imagefolder_as_the_hubs_viewer_re
     by_label = {row["label"]: row["image"] for row in loaded}
     for image, label in zip(images, labels, strict=True):
         assert by_label[label].size == (28, 28)
-        assert np.array_equal(np.asarray(by_label[label]), to_pixels(image)), "the picture stored, not inverted"
+        assert np.array_equal(np.asarray(by_label[label]), to_pixels(image))
+        as_mnist = (image[0, 0] * 255).round().to(torch.uint8).numpy()  # white ink on black, as the model saw it
+        assert np.array_equal(np.asarray(by_label[label]), as_mnist), "the picture stored as it was, not inverted"
 
 
 @pytest.mark.parametrize(
@@ -253,6 +255,23 @@ def test_a_number_is_corrected_in_one_go_one_sample_per_digit_as_it_was_read(cor
     assert [c.label for c in stored] == ["2", "0", "2", "5"] and [c.answer for c in stored] == ["2", "0", "2", "4"]
     for correction, prediction in zip(stored, read, strict=True):  # each digit's own 28x28 input, as it was read
         assert np.array_equal(correction.image, to_pixels(prediction.image))
+
+
+def test_the_demos_correction_limit_lasts_an_hour(tmp_path, monkeypatch):
+    import serving.guard
+
+    store = CorrectionStore(tmp_path / "corrections", max_bytes=10**8)
+    demo = app.build_demo(load_showcase(), store, corrections_per_hour=1)
+    send = next(f for f in demo.fns.values() if f.api_name == "send_correction").fn
+    request = type("Request", (), {"client": type("Client", (), {"host": "198.51.100.30"})(), "headers": {}})()
+    four = picture(tmp_path, FOUR, "four.png")
+    now = [1000.0]
+    monkeypatch.setattr(serving.guard.time, "monotonic", lambda: now[0])
+    assert SAVED.match(send(str(four), "9", request))
+    now[0] += 3599  # still within the hour
+    assert send(str(four), "9", request).startswith("Not saved: at most 1 corrections per hour")
+    now[0] += 2
+    assert SAVED.match(send(str(four), "9", request)), "an hour later, one more"
 
 
 def test_the_correction_limits_hold_for_an_hour_per_address_and_for_everyone():

@@ -172,3 +172,14 @@ def test_a_prediction_reads_in_one_short_line():
     text = repr(prediction)
     top3 = r"top3=\[\(7, [01]\.\d{3}\)(, \(\d, [01]\.\d{3}\)){2}\]"
     assert re.fullmatch(r"Prediction\(digit=7, score=[01]\.\d{3}, is_digit=True, " + top3 + r"\)", text), text
+
+
+def test_a_speck_between_the_digits_of_a_number_is_not_a_digit():
+    from PIL import ImageDraw
+
+    from mnist_hub.predict import number_text, predict_number
+
+    picture = number_picture([(SEVEN, 14), (FOUR, 14)])
+    ImageDraw.Draw(picture).ellipse((296, 300, 304, 308), fill="black")  # a dot of ink between the 7 and the 4
+    digits = predict_number(load_model(), picture)
+    assert number_text(digits) == "74" and len(digits) == 2

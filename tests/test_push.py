@@ -103,6 +103,8 @@ def test_gate_refuses_below_min_accuracy_without_network(hub, tmp_path, capsys):
     assert push_script.main([str(weak), "--repo-id", REPO]) == 2
     assert "below --min-accuracy 98.50%" in capsys.readouterr().err
     assert hub.requests == []
+    assert push_script.main([str(weak), "--repo-id", REPO, "--force"]) == 0, "--force overrides --min-accuracy"
+    assert "Pushed" in capsys.readouterr().out
 
 
 def test_branch_and_pull_request(hub, tmp_path):
