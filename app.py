@@ -36,13 +36,13 @@ from mnist_hub.corrections import CORRECTIONS_ENV, LABELS, CorrectionStore
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.inside import inside_of
 from mnist_hub.loading import ModelLoadError
-from mnist_hub.malloc import keep_memory_flat
 from mnist_hub.predict import predict_number
 from mnist_hub.preprocessing import ImageError, check_image_file
-from mnist_hub.showcase import REFUSED, Showcase, load_showcase
 from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota, client_address
 from serving.inside_view import inside_html, inside_json
+from serving.malloc import keep_memory_flat
 from serving.readings import Shown, correct, show
+from serving.showcase import REFUSED, Showcase, load_showcase
 from serving.uploads import upload_corrections
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
@@ -669,7 +669,7 @@ def load_or_exit() -> Showcase:
 
 
 def main() -> None:
-    keep_memory_flat()  # before the server starts its threads (mnist_hub/malloc.py)
+    keep_memory_flat()  # before the server starts its threads (serving/malloc.py)
     serve(demo)
 
 

@@ -49,8 +49,8 @@ class Round:
 
 
 def draw_files(folder: Path) -> dict[str, Path]:
-    """A drawn 1, 7 and 4 as PNG files: the drawings the app's tests read (mnist_hub.synthetic)."""
-    from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
+    """A drawn 1, 7 and 4 as PNG files: the drawings the app's tests read (training.synthetic)."""
+    from training.synthetic import FOUR, ONE, SEVEN, draw
 
     files = {}
     for digit, strokes in (("1", ONE), ("7", SEVEN), ("4", FOUR)):

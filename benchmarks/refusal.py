@@ -6,7 +6,7 @@
 Digits: the 10,000 MNIST test digits, the same digits redrawn on canvases (the robustness benchmark's set),
 scikit-learn's ``load_digits`` (other writers, 8x8) and photos of test digits on paper (the robustness benchmark's
 two generators and seeds; no target, shown because photos are what the digit sets above are least like).
-Non-digits: letters, scribbles and shapes drawn on 200-600 px canvases by ``mnist_hub.synthetic.draw_non_digit``
+Non-digits: letters, scribbles and shapes drawn on 200-600 px canvases by ``training.synthetic.draw_non_digit``
 (generators training never uses, a seed nothing is tuned on).
 The model refuses with its own temperature and threshold (config.json, fitted on held-out training digits). The
 baseline is the classic fix, measured in the same run: the previous model's top softmax probability, with the
@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.robustness import PHOTO_SEEDS
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
 from mnist_hub.model import ConvolutionalNetwork, digit_score
-from mnist_hub.synthetic import photograph, redraw
 from training.data import load_mnist
 from training.refusal import non_digit_set
+from training.synthetic import photograph, redraw
 
 ROOT = Path(__file__).resolve().parents[1]
 

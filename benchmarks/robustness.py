@@ -7,7 +7,7 @@
    transparent layer, anywhere on the canvas, 35-90 % of its size, strokes thickened. Target: within 1 point of
    the clean test accuracy.
 2. scikit-learn's ``load_digits`` (1,797 digits by other writers, 8x8, upscaled). Target: at least 90 %.
-3. MNIST test digits written in ink on paper and photographed (``mnist_hub.synthetic.photograph``): uneven light,
+3. MNIST test digits written in ink on paper and photographed (``training.synthetic.photograph``): uneven light,
    shadows, the table at the border, perspective, blur, grain, JPEG. Two generators: "desk", which prepare_image's
    photo path was tuned on, and "notebook" (ruled paper, spotlight, soft shadows, pencils, rotation, harsher
    JPEG), which it never saw, with its own seed. Target: at least 95 % on both.
@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
 from mnist_hub.predict import number_text, predict_number
-from mnist_hub.synthetic import photograph, photograph_number, redraw, write_number
 from training.data import load_mnist
+from training.synthetic import photograph, photograph_number, redraw, write_number
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "fced5c8"  # prepare_image before it had a photo path

@@ -4,7 +4,7 @@
 
 A drawn 7, a phone photo of a handwritten 2 on ruled paper, a number "2024" written by four MNIST writers, and a
 star drawn as a doodle. The photo and the number are made from MNIST *test* digits (never trained on) by
-``mnist_hub.synthetic``; the same seeds give the same files.
+``training.synthetic``; the same seeds give the same files.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mnist_hub.synthetic import SEVEN, STAR, draw, photograph, write_number
 from training.data import load_mnist
+from training.synthetic import SEVEN, STAR, draw, photograph, write_number
 
 HERE = Path(__file__).resolve().parent
 

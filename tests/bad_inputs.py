@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
+from training.synthetic import FOUR, ONE, SEVEN, draw
 
 NO_DIGIT = None  # the expected digit when the answer must be "no digit found"
 

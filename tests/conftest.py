@@ -52,7 +52,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 def demo():
     """A demo of the bundled model, built for this test module."""
     import app
-    from mnist_hub.showcase import load_showcase
+    from serving.showcase import load_showcase
 
     return app.build_demo(load_showcase())
 
@@ -106,7 +106,7 @@ class GatedApp:
         import threading
 
         import app
-        from mnist_hub.showcase import load_showcase
+        from serving.showcase import load_showcase
 
         self.gate = threading.Event()
         self.max_size = max_size

@@ -26,8 +26,8 @@ from PIL import Image
 
 import app
 from mnist_hub.predict import NOT_A_DIGIT
-from mnist_hub.showcase import load_showcase
-from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
+from serving.showcase import load_showcase
+from training.synthetic import FOUR, ONE, SEVEN, draw
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,7 +86,7 @@ def test_classify_upload(client, files):
 def test_a_phone_photo_upload_is_read_and_shows_the_digit_alone(client, tmp_path, mnist_test):
     import numpy as np
 
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     digit, label = mnist_test[0][1].numpy(), int(mnist_test[1][1])  # a 2
     path = tmp_path / "photo.jpg"
@@ -101,7 +101,7 @@ def test_a_phone_photo_upload_is_read_and_shows_the_digit_alone(client, tmp_path
 def number_2024(tmp_path, mnist_test) -> Path:
     import numpy as np
 
-    from mnist_hub.synthetic import write_number
+    from training.synthetic import write_number
 
     images, labels = mnist_test
     picks = [next(i for i in range(100) if int(labels[i]) == d) for d in (2, 0, 2, 4)]
@@ -130,7 +130,7 @@ def test_classify_number_says_nothing_for_a_blank_picture_and_refuses_a_bad_file
 
 
 def test_a_drawing_that_is_not_a_digit_is_refused_and_says_no_more_than_it_knows(client, tmp_path):
-    from mnist_hub.synthetic import STAR
+    from training.synthetic import STAR
 
     path = tmp_path / "star.png"
     draw(STAR, canvas=300, box=(0.1, 0.1, 0.8, 0.8), width=12).save(path)

@@ -30,7 +30,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 import app  # noqa: E402
 from mnist_hub.predict import NOT_A_DIGIT  # noqa: E402
-from mnist_hub.showcase import load_showcase  # noqa: E402
+from serving.showcase import load_showcase  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -144,7 +144,7 @@ def test_a_thick_pen_draws_thick_strokes_and_is_still_read(page):
 
 
 def test_a_drawn_star_is_not_a_digit_and_the_page_says_so(page):
-    from mnist_hub.synthetic import STAR
+    from training.synthetic import STAR
 
     clear(page)
     star = [[(0.1 + 0.8 * x, 0.1 + 0.8 * y) for x, y in STAR[0]]]
@@ -162,6 +162,7 @@ def test_a_correction_records_what_was_shown_and_the_row_starts_afresh(page):
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
     expect(page.locator("#sketch-notice")).to_contain_text("nothing about you")  # what is kept, said up front
     before = len(read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"]))
+    page.wait_for_timeout(500)  # the stroke's last answer (one came while it was drawn) has come too
     page.evaluate("window.scrollTo(0, 0)")
     page.locator("#sketch-fix label", has_text="4").first.click()
     page.locator("#sketch-send").click()
@@ -280,6 +281,7 @@ def test_on_a_phone_the_confirmation_is_in_sight_where_send_was_tapped(phone):
     clear(phone)
     touch_strokes(phone, SEVEN)
     expect(sketch_answer(phone)).to_have_text("7", timeout=20_000)
+    phone.wait_for_timeout(500)  # the stroke's last answer (one came while it was drawn) has come too
     phone.locator("#sketch-fix label", has_text="1").first.click()
     expect(phone.locator("#sketch-fix input:checked")).to_have_count(1)
     phone.locator("#sketch-send").click()
@@ -316,7 +318,7 @@ def upload_answer(page):
 def test_a_phone_photo_upload_shows_the_digit_and_what_the_model_saw(page, tmp_path, mnist_test):
     import numpy as np
 
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     digit, label = mnist_test[0][1].numpy(), int(mnist_test[1][1])
     path = tmp_path / "photo.jpg"
@@ -380,8 +382,8 @@ def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
     from gradio_client import Client, handle_file
     from gradio_client.utils import Status
 
-    from mnist_hub.synthetic import SEVEN as SEVEN_STROKES
-    from mnist_hub.synthetic import draw
+    from training.synthetic import SEVEN as SEVEN_STROKES
+    from training.synthetic import draw
 
     digit = tmp_path / "seven.png"
     draw(SEVEN_STROKES).save(digit)

@@ -28,8 +28,8 @@ from mnist_hub.corrections import (
     start_uploads,
     to_pixels,
 )
-from mnist_hub.showcase import load_showcase
-from mnist_hub.synthetic import FOUR, SEVEN, draw
+from serving.showcase import load_showcase
+from training.synthetic import FOUR, SEVEN, draw
 
 ROOT = Path(__file__).resolve().parents[1]
 SAVED = re.compile(r"^Thanks — saved: (\S+) \(the model said ([^)]+)\)\. \[(\S+)\]$")

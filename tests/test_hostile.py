@@ -22,7 +22,7 @@ from PIL import Image
 
 import app
 from mnist_hub.corrections import read_corrections
-from mnist_hub.synthetic import SEVEN, draw
+from training.synthetic import SEVEN, draw
 
 pytestmark = pytest.mark.slow
 

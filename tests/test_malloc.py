@@ -1,4 +1,4 @@
-"""mnist_hub.malloc, each setting seen doing what it is for, in a fresh interpreter with and without it."""
+"""serving.malloc, each setting seen doing what it is for, in a fresh interpreter with and without it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 PROBE = textwrap.dedent(
     """
     import ctypes, json, sys, tempfile, threading
-    from mnist_hub.malloc import keep_memory_flat
+    from serving.malloc import keep_memory_flat
 
     FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
 

@@ -17,8 +17,8 @@ from mnist_hub import DEFAULT_MODEL, load_model
 from mnist_hub.__main__ import main as cli
 from mnist_hub.misses import Misses
 from mnist_hub.predict import Prediction, predict
-from mnist_hub.showcase import load_showcase
-from mnist_hub.synthetic import FOUR, SEVEN, draw
+from serving.showcase import load_showcase
+from training.synthetic import FOUR, SEVEN, draw
 
 
 def test_prediction_views():
@@ -152,7 +152,7 @@ def test_cli_reads_numbers(tmp_path, capsys):
 
 
 def test_cli_json_answers_are_machine_readable(tmp_path, capsys):
-    from mnist_hub.synthetic import STAR
+    from training.synthetic import STAR
 
     number_picture([(SEVEN, 14), (FOUR, 14)]).save(tmp_path / "74.png")
     draw(STAR, canvas=300, box=(0.1, 0.1, 0.8, 0.8), width=12).save(tmp_path / "star.png")

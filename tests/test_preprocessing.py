@@ -15,7 +15,7 @@ from scipy import ndimage
 from mnist_hub import ImageError, load_model, mnist_to_tensor, prepare_image
 from mnist_hub import preprocessing as pp
 from mnist_hub.preprocessing import stroke_width
-from mnist_hub.synthetic import FOUR, ONE, SEVEN, draw
+from training.synthetic import FOUR, ONE, SEVEN, draw
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_no_mnist_test_digit_is_taken_for_noise(mnist_test):
 @pytest.mark.slow
 def test_redrawn_mnist_digits_stay_close_to_clean_accuracy(model, mnist_test):
     """A small version of benchmarks/robustness.py: digits enlarged onto canvases, moved, thickened."""
-    from mnist_hub.synthetic import redraw
+    from training.synthetic import redraw
 
     rng = np.random.default_rng(1)
     images, labels = mnist_test[0][:300], mnist_test[1][:300]
@@ -137,7 +137,7 @@ def test_phone_photos_of_digits_on_paper_are_read(model, mnist_test, style, seed
 
     "notebook" is the generator the photo path was not tuned on. Before it, prepare_image read ~10% of these.
     """
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     rng = np.random.default_rng(seed)
     images, labels = mnist_test[0][:40].numpy(), mnist_test[1][:40]
@@ -147,7 +147,7 @@ def test_phone_photos_of_digits_on_paper_are_read(model, mnist_test, style, seed
 
 
 def test_a_photo_is_read_as_the_digit_alone_not_the_table_or_the_shadow(mnist_test):
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     digit = mnist_test[0][0].numpy()
     for seed in range(6):  # tables, shadows and page edges differ from seed to seed
@@ -156,7 +156,7 @@ def test_a_photo_is_read_as_the_digit_alone_not_the_table_or_the_shadow(mnist_te
 
 
 def test_blank_paper_photographed_is_nothing():
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     rng = np.random.default_rng(5)
     blank = np.zeros((28, 28), dtype=np.uint8)
@@ -164,7 +164,7 @@ def test_blank_paper_photographed_is_nothing():
 
 
 def test_a_12_megapixel_phone_photo_and_chalk_on_a_board_are_read(model, mnist_test):
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     photo = photograph(mnist_test[0][3].numpy(), np.random.default_rng(3), "desk")  # a 0
     big = io.BytesIO()
@@ -176,7 +176,7 @@ def test_a_12_megapixel_phone_photo_and_chalk_on_a_board_are_read(model, mnist_t
 def test_a_photo_of_a_dark_digit_whose_gaps_are_as_strong_as_its_strokes_is_not_read_inside_out(model, mnist_test):
     """Desk photos 18, 151 and 157 of the seeded set (a 3, a 9 and a 0 under a shadow) were read as light strokes on
     a board: their loops became the digit. ``light_strokes`` must tell them, and their inverted copies, apart."""
-    from mnist_hub.synthetic import photograph
+    from training.synthetic import photograph
 
     images, labels = mnist_test
     rng = np.random.default_rng(1000)  # benchmarks/robustness.py's desk photos with --seed 0
@@ -194,7 +194,7 @@ def test_phone_photos_of_numbers_on_paper_are_read_digit_by_digit(model, mnist_t
     of the picture's difference from its blur, about half of these lost digits or were read inside out.
     """
     from mnist_hub.predict import number_text, predict_number
-    from mnist_hub.synthetic import photograph_number
+    from training.synthetic import photograph_number
 
     rng = np.random.default_rng(seed)
     images, labels = mnist_test[0].numpy(), mnist_test[1].numpy()
@@ -392,7 +392,7 @@ def test_is_opaque_reads_the_alpha_channel():
 
 def test_eight_bit_levels_give_the_float_paths_ink_exactly(mnist_test):
     """extract_ink reads uint8 grey levels through a table (levels_ink): the same numbers as the float path."""
-    from mnist_hub.synthetic import photograph, redraw
+    from training.synthetic import photograph, redraw
 
     rng = np.random.default_rng(3)
     digit = mnist_test[0][0].numpy()

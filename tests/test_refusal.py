@@ -12,9 +12,9 @@ import torch
 from mnist_hub import ConvolutionalNetwork, load_model, mnist_to_tensor
 from mnist_hub.misses import Misses
 from mnist_hub.predict import NOT_A_DIGIT, predict, predict_number
-from mnist_hub.showcase import REFUSED, Showcase
-from mnist_hub.synthetic import LETTERS, SEVEN, STAR, draw, scribble_strokes
+from serving.showcase import REFUSED, Showcase
 from training.refusal import expected_calibration_error, fit_calibration, fit_temperature
+from training.synthetic import LETTERS, SEVEN, STAR, draw, scribble_strokes
 
 
 def test_temperature_and_threshold_travel_in_config_json_and_can_be_overridden(tmp_path):

@@ -177,12 +177,12 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
 
     from mnist_hub.corrections import CorrectionStore
     from mnist_hub.preprocessing import prepare_image
-    from mnist_hub.synthetic import STAR, draw
+    from training.synthetic import STAR, draw
 
     store = CorrectionStore(tmp_path / "corrections", max_bytes=10**7)
     images, labels = mnist_test[0][:40].float() / 255, mnist_test[1][:40]
     for image, label in zip(images, labels, strict=True):
-        store.save(image[None, None], str(int(label)), "1", "user/mnist-cnn@main")
+        store.save(image[None, None], str(int(label)), str((int(label) + 1) % 10), "user/mnist-cnn@main")  # wrong
     star = prepare_image(draw(STAR, width=12))
     for _ in range(10):
         store.save(star, "not a digit", "4", "user/mnist-cnn@main")
@@ -204,7 +204,7 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
     assert extra["held_out"] == 10 and extra["train_digits"] + extra["train_not_digits"] == 40
     assert extra["weight"] == 3 and extra["held_out_results"]["count"] == 10 and extra["skipped_lines"] == 0
     held = extra["held_out_results"]
-    assert held["accuracy_before"] == 0.0, "every stored answer ('1' for the digits, '4' for the stars) was wrong"
+    assert held["accuracy_before"] == 0.0, "every stored answer (the next digit, '4' for the stars) was wrong"
     assert held["accuracy_after"] >= 0.4, "the retrained model reads most held-out digits right"
     assert (out / "model.safetensors").read_bytes() != (trained / "model.safetensors").read_bytes()
     assert "users' corrections" in (out / "README.md").read_text()

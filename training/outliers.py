@@ -1,6 +1,6 @@
 """Pictures that are not digits, for teaching the network to say so (outlier exposure, Hendrycks et al. 2019).
 
-Generated here, deterministically, from generators the evaluation never uses (``mnist_hub.synthetic``'s
+Generated here, deterministically, from generators the evaluation never uses (``training.synthetic``'s
 hand-drawn letters, scribbles and shapes are the held-out test of the refusal): glyphs of matplotlib's bundled
 fonts (letters that do not look like digits, and symbols), random Bezier curves, filled blobs, speckle, and outlines
 (random polygons, stars with any number of points, framed marks).

@@ -2,7 +2,7 @@
 what the refusal costs on digits and buys on non-digits.
 
 Nothing here is fitted on the test set: ``fit_calibration`` sees only digits held out of training; the test digits
-and the non-digit drawings (``mnist_hub.synthetic.draw_non_digit``, generators training never uses) only measure.
+and the non-digit drawings (``training.synthetic.draw_non_digit``, generators training never uses) only measure.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from mnist_hub.model import ConvolutionalNetwork, calibrate, digit_score
 from mnist_hub.preprocessing import mnist_to_tensor, prepare_image
-from mnist_hub.synthetic import NON_DIGIT_KINDS, draw_non_digit
+from training.synthetic import NON_DIGIT_KINDS, draw_non_digit
 
 ECE_BINS = 15
 NON_DIGITS_PER_KIND = 400
