@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from mnist_hub.preprocessing import to_pixels
+
 CORRECTIONS_ENV = "MNIST_HUB_CORRECTIONS_REPO"  # a dataset repo id: the demo uploads its corrections there
 NOT_A_DIGIT_LABEL = "not a digit"
 LABELS = (*(str(d) for d in range(10)), NOT_A_DIGIT_LABEL)
@@ -125,11 +127,6 @@ class CorrectionStore:
 
 
 BLOCK = 4096  # what one small file takes on disk
-
-
-def to_pixels(image: torch.Tensor) -> np.ndarray:
-    """A (1, 1, 28, 28) model input in [0, 1] as the 28x28 uint8 picture stored (white ink on black, as MNIST)."""
-    return (image.reshape(28, 28).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
 
 
 def append_line(path: Path, line: bytes) -> None:

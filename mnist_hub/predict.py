@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from mnist_hub.model import ConvolutionalNetwork, digit_score
-from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits
+from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits, to_pixels
 
 NOT_A_DIGIT = "This doesn't look like a digit"
 
@@ -45,19 +42,7 @@ class Prediction:
 
     def preview(self, scale: int = 6) -> np.ndarray:
         """What the model sees, upscaled with square pixels: uint8 (28*scale, 28*scale)."""
-        pixels = (self.image[0, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-        return np.kron(pixels, np.ones((scale, scale), dtype=np.uint8))
-
-    def preview_html(self, scale: int = 6) -> str:
-        """The preview as an inline PNG ``<img>``: no file on disk, nothing for concurrent requests to share."""
-        buffer = io.BytesIO()
-        Image.fromarray(self.preview(scale)).save(buffer, format="PNG", optimize=True)
-        data = base64.b64encode(buffer.getvalue()).decode("ascii")
-        side = 28 * scale
-        return (
-            f'<img alt="The 28x28 image the model sees" width="{side}" height="{side}" '
-            f'style="image-rendering: pixelated" src="data:image/png;base64,{data}">'
-        )
+        return np.kron(to_pixels(self.image), np.ones((scale, scale), dtype=np.uint8))
 
     def __repr__(self) -> str:
         top = ", ".join(f"({d}, {p:.3f})" for d, p in self.top(3))
@@ -79,11 +64,6 @@ class Prediction:
             digit, p = self.top(1)[0]
             return f"not a digit (closest: {digit}, {100 * p:.1f}%)"
         return ", ".join(f"{d} ({100 * p:.1f}%)" for d, p in self.top(k))
-
-    def closest_html(self) -> str:
-        """For a refused picture: what it resembles most, de-emphasised."""
-        digit, p = self.top(1)[0]
-        return f'<p style="opacity:0.6;margin:4px 0">Closest digit: {digit} ({100 * p:.0f}%)</p>'
 
 
 def classify(model: ConvolutionalNetwork, inputs: torch.Tensor) -> list[Prediction]:
@@ -133,13 +113,3 @@ def reading_text(predictions: list[Prediction]) -> str:
     if len(predictions) == 1:
         return predictions[0].describe()
     return f"number {number_text(predictions)}: " + ", ".join(p.describe(1) for p in predictions)
-
-
-def number_html(predictions: list[Prediction], scale: int = 4) -> str:
-    """What the model saw for each digit of a number, side by side, each captioned with its digit and confidence."""
-    cells = "".join(
-        f'<figure style="margin:0 6px 6px 0;text-align:center">{p.preview_html(scale)}'
-        f"<figcaption>{p.digit if p.is_digit else '? not a digit'} ({100 * p.top(1)[0][1]:.1f}%)</figcaption></figure>"
-        for p in predictions
-    )
-    return f'<div style="display:flex;flex-wrap:wrap">{cells}</div>'

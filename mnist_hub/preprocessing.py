@@ -70,6 +70,12 @@ def mnist_to_tensor(images: torch.Tensor) -> torch.Tensor:
     return images.unsqueeze(1).to(torch.float32).div_(255.0)
 
 
+def to_pixels(image: torch.Tensor) -> np.ndarray:
+    """A model input (1, 1, 28, 28) in [0, 1] as the 28x28 uint8 picture it is, white ink on black like MNIST:
+    the inverse of ``mnist_to_tensor`` (what the demo shows, what a correction stores)."""
+    return (image.reshape(SIDE, SIDE).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+
+
 def prepare_image(image: Any) -> torch.Tensor | None:
     """Prepare any picture of one digit like MNIST: (1, 1, 28, 28) float32 in [0, 1], or None when there is none.
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
-from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError, CorrectionStore, to_pixels
-from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_html, number_text
+from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError, CorrectionStore
+from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_text
+from mnist_hub.preprocessing import to_pixels
 from serving.guard import Quota
 
 RESEMBLES = 0.3  # a refused picture's closest digit is worth showing only from this probability (chance is 0.1)
@@ -58,11 +59,34 @@ def show(digits: list[Prediction], no_digit_message: str) -> Shown:
     if len(digits) == 1:
         digit = digits[0]
         if not digit.is_digit:  # a letter, a doodle, a shape: say so; what it resembles only if it resembles one
-            return Shown(NOT_A_DIGIT, digit.preview_html() + resemblance_html(digit), reading, kept)
-        return Shown(digit.confidences(), digit.preview_html(), reading, kept)
+            return Shown(NOT_A_DIGIT, preview_html(digit) + resemblance_html(digit), reading, kept)
+        return Shown(digit.confidences(), preview_html(digit), reading, kept)
     if not any(p.is_digit for p in digits):
         return Shown(NOT_A_DIGIT, number_html(digits), reading, kept)
     return Shown(f"Number: {number_text(digits)}", number_html(digits), reading, kept)
+
+
+def preview_html(prediction: Prediction, scale: int = 6) -> str:
+    """What the model sees, upscaled, as an inline PNG ``<img>``: no file on disk, nothing for concurrent requests
+    to share half-written."""
+    buffer = io.BytesIO()
+    Image.fromarray(prediction.preview(scale)).save(buffer, format="PNG", optimize=True)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    side = 28 * scale
+    return (
+        f'<img alt="The 28x28 image the model sees" width="{side}" height="{side}" '
+        f'style="image-rendering: pixelated" src="data:image/png;base64,{data}">'
+    )
+
+
+def number_html(predictions: list[Prediction], scale: int = 4) -> str:
+    """What the model saw for each digit of a number, side by side, each captioned with its digit and confidence."""
+    cells = "".join(
+        f'<figure style="margin:0 6px 6px 0;text-align:center">{preview_html(p, scale)}'
+        f"<figcaption>{p.digit if p.is_digit else '? not a digit'} ({100 * p.top(1)[0][1]:.1f}%)</figcaption></figure>"
+        for p in predictions
+    )
+    return f'<div style="display:flex;flex-wrap:wrap">{cells}</div>'
 
 
 def resemblance_html(prediction: Prediction) -> str:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_hub.corrections import NOT_A_DIGIT_LABEL
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_NAME, model_file
 from mnist_hub.loading import DEFAULT_MODEL, load_model, resolve_model_id
 from mnist_hub.misses import Misses
 from mnist_hub.model import ConvolutionalNetwork
 
 IMAGES = (CONFUSION_PNG, CURVES_PNG)  # the plots the demo's Model tab shows
-REFUSED = "not a digit"  # the gallery's filter for the test digits the model refuses
+REFUSED = NOT_A_DIGIT_LABEL  # the gallery's filter for the test digits the model refuses: the corrections' word
 
 
 @dataclass

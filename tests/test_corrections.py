@@ -26,8 +26,8 @@ from mnist_hub.corrections import (
     CorrectionStore,
     read_corrections,
     start_uploads,
-    to_pixels,
 )
+from mnist_hub.preprocessing import to_pixels
 from serving.showcase import load_showcase
 from training.synthetic import FOUR, SEVEN, draw
 

@@ -17,6 +17,7 @@ from mnist_hub import DEFAULT_MODEL, load_model
 from mnist_hub.__main__ import main as cli
 from mnist_hub.misses import Misses
 from mnist_hub.predict import Prediction, predict
+from serving.readings import preview_html
 from serving.showcase import load_showcase
 from training.synthetic import FOUR, SEVEN, draw
 
@@ -33,7 +34,7 @@ def test_prediction_views():
     preview = prediction.preview(scale=8)
     assert preview.shape == (224, 224) and preview.dtype == np.uint8
     assert preview[3 * 8 : 4 * 8, 5 * 8 : 6 * 8].min() == 255 and preview.sum() == 255 * 64
-    html = prediction.preview_html(scale=8)
+    html = preview_html(prediction, scale=8)
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), preview)
 

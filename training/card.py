@@ -18,6 +18,7 @@ from mnist_hub.loading import load_model
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics
+from training.atomic import write_file
 from training.augment import ELASTIC_SIGMA, random_affine, random_low_resolution
 
 TEMPLATE = Path(__file__).resolve().parent / "model_card.md"
@@ -235,7 +236,6 @@ def write_model_card(
 ) -> Path:
     """(Re)write ``folder/README.md``; returns its path."""
     path = Path(folder) / CARD_NAME
-    tmp = path.with_name(f".{CARD_NAME}.tmp")
-    render_model_card(folder, repo_id, revision, code_url).save(tmp)
-    os.replace(tmp, path)
+    card = render_model_card(folder, repo_id, revision, code_url)
+    write_file(path, lambda tmp: card.save(tmp))
     return path
