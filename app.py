@@ -204,7 +204,7 @@ CSS = """
 @media (max-width: 500px) {
   .gradio-container .main.app { padding-left: 6px !important; padding-right: 6px !important; }
 }
-.answer-label { min-height: 150px; }
+.answer-label { min-height: 215px; }
 .answer-seen { min-height: 200px; }
 .fix-notice { font-size: 13px; opacity: 0.75; }
 .fix-row button, .fix-row label { min-height: 44px; }

@@ -100,11 +100,14 @@ def test_the_first_screen_explains_itself(page):
     ), "a link preview says what the demo is"
 
 
-def test_draw_a_digit_and_read_the_answer(page):
+def test_draw_a_digit_and_read_the_answer_without_the_page_jumping(page):
+    heights = [page.locator(e).bounding_box()["height"] for e in ("#sketch-label", "#sketch-seen")]
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
     expect(page.locator('#sketch-label [data-testid$="-confidence-set"]')).to_have_count(3)
     expect(page.locator("#sketch-seen img")).to_have_count(1)
+    after = [page.locator(e).bounding_box()["height"] for e in ("#sketch-label", "#sketch-seen")]
+    assert after == pytest.approx(heights, abs=2), f"the answer area changed height: {heights} -> {after}"
     page.screenshot(path=str(ARTIFACTS / "demo-draw.png"))
 
 
@@ -300,6 +303,24 @@ def test_on_a_phone_look_inside_fits_the_screen(phone):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width} px wide)"
     phone.screenshot(path=str(ARTIFACTS / "demo-phone-inside.png"), full_page=True)
+    phone.get_by_role("tab", name="Draw").click()
+
+
+def test_on_a_phone_the_misses_read_whole_without_a_box_scrolling_inside_the_page(phone):
+    phone.locator('button[aria-label="More tabs"]').click()  # a phone shows three tabs and the rest in a menu
+    phone.get_by_role("button", name="Misses", exact=True).last.click()
+    gallery = phone.locator("#misses-gallery")
+    expect(gallery.locator(".thumbnail-item").first).to_be_visible(timeout=20_000)
+    inner = gallery.evaluate(
+        "(g) => [g, ...g.querySelectorAll('*')].filter((e) => e.scrollHeight > e.clientHeight + 2 &&"
+        " ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)).length"
+    )
+    assert inner == 0, "a scrolling box inside the page"
+    cut = gallery.locator(".caption-label").evaluate_all(
+        "(cs) => cs.filter((c) => c.scrollWidth > c.clientWidth + 1).length"
+    )
+    assert cut == 0, f"{cut} captions are cut off on a phone"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.get_by_role("tab", name="Draw").click()
 
 
