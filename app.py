@@ -108,10 +108,10 @@ NETWORK = (
 )
 
 # The drawing pad: a plain <canvas> and a few lines of page script. Each finished stroke (and, while drawing, at
-# most every PAD_EVERY ms) puts the drawing as one PNG data URL into the hidden #sketch-data textbox, whose .change
-# event answers: ~50 ms from the stroke to the answer, where Gradio's Sketchpad took ~750 ms (three blob requests
-# and six uploads per stroke first; benchmarks/inference.py measures both). tests/test_browser.py draws on it
-# with a mouse and a finger. The DOM ids are ours; only the textbox's textarea is Gradio's.
+# most every EVERY ms) puts the drawing as one PNG data URL into the hidden #sketch-data textbox, whose .change
+# event answers: one request per stroke, where Gradio's Sketchpad sent three blob requests and six uploads first
+# (benchmarks/browser.py measures both, stroke to answer). tests/test_browser.py draws on it with a mouse and a
+# finger. The DOM ids are ours; only the textbox's textarea is Gradio's.
 PAD_HTML = """
 <div id="pad-wrap">
   <canvas id="pad" width="280" height="280" aria-label="Drawing area: draw a digit or a number"></canvas>

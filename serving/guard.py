@@ -221,7 +221,12 @@ def replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def refuse(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"detail": message}).encode()
+    await respond(send, status, {"detail": message})
+
+
+async def respond(send: Send, status: int, payload: dict) -> None:
+    """Answer with ``payload`` as JSON."""
+    body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",
@@ -289,10 +294,7 @@ class PublicGuard:
         body = await self.bounded(scope, receive, send, client, route, self.limits.json_bytes)
         if body is None:
             return
-        try:
-            payload = json.loads(body) if body else None
-        except (ValueError, RecursionError):
-            payload = None  # not JSON: Gradio answers it
+        payload = parsed(body)
         problem = file_problem(payload, self.upload_folder())
         if problem:
             return await self.refused(send, client, route, 422, f"{problem}: {SEND_A_FILE}")
@@ -347,21 +349,23 @@ class PublicGuard:
         body = await self.bounded(scope, receive, send, client, route, self.limits.mcp_bytes)
         if body is None:
             return
-        try:
-            message = json.loads(body) if body else None
-        except (ValueError, RecursionError):
-            message = None
+        message = parsed(body)
         if any(text.lower().startswith(REMOTE) for text in strings(message)):
             reason = "A picture must be sent as a data: URL (data:image/png;base64,...), not a URL the demo fetches."
             log.warning("refused %s from %s: %s", route[:80], client, reason)
             if isinstance(message, dict) and "id" in message:  # a JSON-RPC request: its error, as MCP clients read it
                 error = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32602, "message": reason}}
-                body = json.dumps(error).encode()
-                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                return await send({"type": "http.response.body", "body": body})
+                return await respond(send, 200, error)
             return await refuse(send, 422, reason)
         await self.app(scope, replay(body, receive), send)
+
+
+def parsed(body: bytes) -> Any:
+    """A request body as JSON, or None when it is not JSON (then Gradio answers it as it does)."""
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return None
 
 
 REMOTE = ("http://", "https://", "file:", "ftp://", "//")

@@ -123,26 +123,27 @@ def test_clear_says_nothing_is_drawn_and_undo_takes_back_the_last_stroke(page):
     expect(sketch_answer(page)).to_have_text(app.NOTHING_DRAWN, timeout=20_000)
 
 
+INK_PIXELS = """() => {
+  const canvas = document.querySelector("#pad");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 0; i < data.length; i += 4) ink += data[i] < 128;
+  return ink;
+}"""
+
+
 def test_a_thick_pen_draws_thick_strokes_and_is_still_read(page):
     clear(page)
     page.locator("#pad-pen").click()
     expect(page.locator("#pad-pen")).to_have_attribute("aria-pressed", "true")
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
-    ink = page.evaluate(
-        "() => { const c = document.querySelector('#pad'); const d = c.getContext('2d')"
-        ".getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4)"
-        " n += d[i] < 128; return n; }"
-    )
+    ink = page.evaluate(INK_PIXELS)
     page.locator("#pad-pen").click()
     clear(page)
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
-    thin = page.evaluate(
-        "() => { const c = document.querySelector('#pad'); const d = c.getContext('2d')"
-        ".getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4)"
-        " n += d[i] < 128; return n; }"
-    )
+    thin = page.evaluate(INK_PIXELS)
     assert ink > 1.3 * thin, (ink, thin)
 
 
