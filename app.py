@@ -495,7 +495,7 @@ def build_demo(
     def send_shown(kept, digit: str | None, number: str, request: gr.Request) -> str:
         """The page's Send: a correction of exactly the reading the page shows (kept in the session)."""
         label = digit if kept is not None and len(kept) == 1 else number
-        return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies))
+        return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies), file_names=False)
 
     def send_correction(image, label: str, request: gr.Request) -> str:
         """Tell the demo what a picture it read wrong shows; the correction joins its public dataset.

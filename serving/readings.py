@@ -116,9 +116,11 @@ def correct(
     model: str,
     limits: tuple[Quota, Quota],
     client: str,
+    file_names: bool = True,
 ) -> str:
     """Store a correction of the reading ``kept`` (what was shown): one sample per digit with its own 28x28 input,
-    its label and the answer shown for it. One line back: saved, or why not (and then nothing is stored)."""
+    its label and the answer shown for it. One line back: saved (with the stored files' names, for an API client,
+    with ``file_names``), or why not (and then nothing is stored)."""
     if not kept:
         return "Nothing to correct yet: draw or upload a digit first."
     try:
@@ -141,4 +143,5 @@ def correct(
         return f"Not saved: {err}" if not names else f"Saved {len(names)} of {len(labels)} digits, then: {err}"
     said = answers[0] if len(answers) == 1 else "".join(a if a != NOT_A_DIGIT_LABEL else "?" for a in answers)
     given = labels[0] if len(labels) == 1 else "".join(labels)
-    return f"Thanks — saved: {given} (the model said {said}). [{','.join(names)}]"
+    saved = f"Thanks — saved: {given} (the model said {said})."
+    return f"{saved} [{','.join(names)}]" if file_names else saved
