@@ -568,7 +568,7 @@ def build_demo(
                     "layers, and which pixels decided the answer.",
                     elem_id="inside-intro",
                 )
-                inside_view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", elem_id="inside-view")
+                inside_view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", label="Look inside", elem_id="inside-view")
             with gr.Tab("Misses", id="misses"):
                 with gr.Row():
                     true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
