@@ -270,18 +270,13 @@ def drawing_bytes(data_url: str) -> bytes:
     return data
 
 
-def read(showcase: Showcase, picture) -> list:
-    """The reading of a picture (a file path, or a drawing's PNG bytes): one Prediction per digit."""
-    return predict_number(showcase.model, picture)
-
-
 def reader(showcase: Showcase, nothing: str, no_digit: str, drawing: bool):
     """What a picture reads as, for the page and the API alike: a ``Shown``; ``ImageError`` when unreadable."""
 
     def shown(value) -> Shown:
         if value is None or value == "":
             return show([], nothing)
-        return show(read(showcase, drawing_bytes(value) if drawing else value), no_digit)
+        return show(predict_number(showcase.model, drawing_bytes(value) if drawing else value), no_digit)
 
     return shown
 
@@ -367,10 +362,7 @@ def look_inside_tool(showcase: Showcase, shown_for):
             and its numbers: the answer, each stage's shape, the dense layers' values and the 28x28 attribution
             (how much each pixel pushed the answer's score up or down).
         """
-        try:
-            kept = shown_for(image).kept
-        except ImageError as err:
-            raise gr.Error(str(err), print_exception=False) from None
+        kept = shown_or_error(shown_for, image).kept
         if not kept:
             return f"<p>{NO_DIGIT}</p>", {}
         inside = inside_of(showcase.model, kept[0][0])
@@ -379,18 +371,24 @@ def look_inside_tool(showcase: Showcase, shown_for):
     return look_inside
 
 
-def api_reading(shown_for, value):
-    """The label, the 28x28 inputs (HTML) and the structured reading of an API call; ``gr.Error`` if unreadable."""
+def shown_or_error(shown_for, value) -> Shown:
+    """What an API call's picture reads as; an unreadable one is ``gr.Error`` with its one-line reason."""
     try:
-        shown = shown_for(value)
+        return shown_for(value)
     except ImageError as err:
         raise gr.Error(str(err), print_exception=False) from None
+
+
+def api_reading(shown_for, value):
+    """The label, the 28x28 inputs (HTML) and the structured reading of an API call."""
+    shown = shown_or_error(shown_for, value)
     return shown.label, shown.seen, shown.reading
 
 
 def page_answer(shown_for, clear_picture: bool):
-    """The page's answer: as the API's, plus what a correction of it refers to (kept per session) and the
-    correction row, fresh for every new picture; an unreadable picture answered in place, not in a toast.
+    """The page's answer: as the API's, plus what a correction of it refers to (kept per session, twice: for this
+    tab's Send and as the latest reading, for Look inside) and the correction row, fresh for every new picture; an
+    unreadable picture answered in place, not in a toast.
 
     With ``clear_picture`` the picture itself is an output too: taken away when it cannot be read (Gradio's image
     box shows no drop zone for a file it cannot display), else handed back as it is. Plain values, never a
@@ -400,8 +398,10 @@ def page_answer(shown_for, clear_picture: bool):
         try:
             shown = shown_for(value)
         except ImageError as err:
-            return (f"Cannot read this picture: {err}", "", None, *fix_row(0), *((None,) if clear_picture else ()))
-        return (shown.label, shown.seen, shown.kept, *fix_row(len(shown.kept)), *((value,) if clear_picture else ()))
+            picture = (None,) if clear_picture else ()
+            return (f"Cannot read this picture: {err}", "", None, None, *fix_row(0), *picture)
+        picture = (value,) if clear_picture else ()
+        return (shown.label, shown.seen, shown.kept, shown.kept, *fix_row(len(shown.kept)), *picture)
 
     return answer
 
@@ -608,9 +608,9 @@ def build_demo(
 
         # The page: answers with the correction row reset for every new picture, progress kept small.
         page = {"show_progress": "minimal", "api_visibility": "private", "trigger_mode": "always_last"}
-        sketch_outputs = [sketch_label, sketch_seen, sketch_kept, *sketch_fix.resets]
+        sketch_outputs = [sketch_label, sketch_seen, sketch_kept, latest, *sketch_fix.resets]
         sketch.change(page_answer(drawing, False), sketch, sketch_outputs, **page)
-        upload_outputs = [upload_label, upload_seen, upload_kept, *upload_fix.resets]
+        upload_outputs = [upload_label, upload_seen, upload_kept, latest, *upload_fix.resets]
         upload.input(page_answer(picture, True), upload, [*upload_outputs, upload], **page)
         examples.click(
             lambda sample: (sample[0], gr.Tabs(selected="upload"), *page_answer(picture, False)(sample[0])),
@@ -620,7 +620,6 @@ def build_demo(
         )
         for fix, kept in ((sketch_fix, sketch_kept), (upload_fix, upload_kept)):
             fix.send.click(send_shown, [kept, fix.digit, fix.number], fix.status, api_visibility="private")
-            kept.change(lambda value: value, kept, latest, api_visibility="private")
         inside_tab.select(lambda kept: look_inside_view(showcase, kept), latest, inside_view, **page)
 
         # The API (gradio_client, MCP): the same readings, each output named, errors raised.
