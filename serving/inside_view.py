@@ -6,28 +6,16 @@ of one digit costs a few milliseconds on top of ``look_inside``.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 import numpy as np
 import torch
-from PIL import Image
 
 from mnist_hub.inside import STAGES, Inside
+from serving.readings import img_html
 
 MAP_STAGES = ("conv1", "pool1", "conv2", "pool2")
 BAR_STAGES = ("fc1", "fc2")
-
-
-def png(pixels: np.ndarray, scale: int, alt: str) -> str:
-    """An ``<img>`` of a uint8 grey (H, W) or RGB (H, W, 3) array, upscaled with square pixels."""
-    block = np.ones((scale, scale) + (() if pixels.ndim == 2 else (1,)), dtype=np.uint8)
-    big = np.kron(pixels, block)
-    buffer = io.BytesIO()
-    Image.fromarray(big).save(buffer, format="PNG")
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" style="image-rendering:pixelated" src="data:image/png;base64,{data}">'
 
 
 def grey(values: torch.Tensor) -> np.ndarray:
@@ -80,9 +68,9 @@ def inside_html(inside: Inside) -> str:
     answer = inside.prediction
     head = (
         '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">'
-        f'<figure style="margin:0">{png(grey(picture), 5, "the 28x28 input")}<figcaption>input (1, 28, 28)</figcaption>'
-        f'</figure><figure style="margin:0" class="inside-attribution">'
-        f"{png(overlay(picture, inside.attribution), 5, 'which pixels decided')}"
+        f'<figure style="margin:0">{img_html(grey(picture), 5, "the 28x28 input")}'
+        '<figcaption>input (1, 28, 28)</figcaption></figure><figure style="margin:0" class="inside-attribution">'
+        f"{img_html(overlay(picture, inside.attribution), 5, 'which pixels decided')}"
         "<figcaption>which pixels decided: <span style='color:#e11d48'>red for</span>, "
         "<span style='color:#2563eb'>blue against</span></figcaption></figure></div>"
     )
@@ -90,7 +78,7 @@ def inside_html(inside: Inside) -> str:
     for name in MAP_STAGES:
         maps = inside.layers[name]
         scale = max(2, 56 // maps.shape[-1])
-        images = "".join(png(grey(m), scale, f"{name} map {k + 1}") for k, m in enumerate(maps))
+        images = "".join(img_html(grey(m), scale, f"{name} map {k + 1}") for k, m in enumerate(maps))
         row = f'<div style="display:flex;flex-wrap:wrap;gap:4px">{images}</div>'
         parts.append(section(name, row, tuple(maps.shape)))
     for name in BAR_STAGES:
@@ -99,7 +87,7 @@ def inside_html(inside: Inside) -> str:
     kernels = inside.filters["conv1"][:, 0]
     limit = float(kernels.abs().max()) or 1.0
     filters = "".join(
-        png(overlay(torch.zeros(3, 3), k / limit), 14, f"conv1 filter {i + 1}") for i, k in enumerate(kernels)
+        img_html(overlay(torch.zeros(3, 3), k / limit), 14, f"conv1 filter {i + 1}") for i, k in enumerate(kernels)
     )
     parts.append(
         '<section><h4 style="margin:10px 0 2px">conv1\'s learned 3x3 filters</h4><p style="margin:0 0 6px;'

@@ -8,9 +8,11 @@ shown (kept per session), one sample per digit.
 from __future__ import annotations
 
 import base64
+import html
 import io
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -27,12 +29,22 @@ def answer_of(prediction: Prediction) -> str:
     return str(prediction.digit) if prediction.is_digit else NOT_A_DIGIT_LABEL
 
 
-def png_data_url(prediction: Prediction) -> str:
-    """The 28x28 input as a PNG data URL (white ink on black): an image any client can open, and no file on the
-    server that concurrent requests could share half-written."""
+def png_data_url(pixels: np.ndarray) -> str:
+    """A uint8 grey (H, W) or RGB (H, W, 3) picture as a PNG data URL: an image any client or page can open, and
+    no file on the server that concurrent requests could share half-written."""
     buffer = io.BytesIO()
-    Image.fromarray(to_pixels(prediction.image), "L").save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def img_html(pixels: np.ndarray, scale: int, alt: str) -> str:
+    """An inline ``<img>`` of a picture, upscaled with square pixels."""
+    block = np.ones((scale, scale) + (() if pixels.ndim == 2 else (1,)), dtype=np.uint8)
+    big = np.kron(pixels, block)
+    return (
+        f'<img alt="{html.escape(alt)}" width="{big.shape[1]}" height="{big.shape[0]}" '
+        f'style="image-rendering: pixelated" src="{png_data_url(big)}">'
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ def show(digits: list[Prediction], no_digit_message: str) -> Shown:
     """How the demo shows a reading: a digit's top 3, "Number: 2024", or that there is no digit / not a digit."""
     reading = {
         "text": number_text(digits),
-        "digits": [{**p.as_dict(), "image": png_data_url(p)} for p in digits],
+        "digits": [{**p.as_dict(), "image": png_data_url(to_pixels(p.image))} for p in digits],
     }
     kept = [(p.image, answer_of(p)) for p in digits]
     if not digits:
@@ -67,16 +79,8 @@ def show(digits: list[Prediction], no_digit_message: str) -> Shown:
 
 
 def preview_html(prediction: Prediction, scale: int = 6) -> str:
-    """What the model sees, upscaled, as an inline PNG ``<img>``: no file on disk, nothing for concurrent requests
-    to share half-written."""
-    buffer = io.BytesIO()
-    Image.fromarray(prediction.preview(scale)).save(buffer, format="PNG", optimize=True)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    side = 28 * scale
-    return (
-        f'<img alt="The 28x28 image the model sees" width="{side}" height="{side}" '
-        f'style="image-rendering: pixelated" src="data:image/png;base64,{data}">'
-    )
+    """What the model sees, upscaled, as an inline PNG."""
+    return img_html(to_pixels(prediction.image), scale, "The 28x28 image the model sees")
 
 
 def number_html(predictions: list[Prediction], scale: int = 4) -> str:
