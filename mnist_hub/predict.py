@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 from mnist_hub.model import ConvolutionalNetwork, digit_score
-from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits, to_pixels
+from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits
 
 NOT_A_DIGIT = "This doesn't look like a digit"
 
@@ -39,10 +38,6 @@ class Prediction:
     def confidences(self) -> dict[str, float]:
         """``{"0": p0, ..., "9": p9}``, the form ``gr.Label`` takes."""
         return {str(d): float(p) for d, p in enumerate(self.probabilities)}
-
-    def preview(self, scale: int = 6) -> np.ndarray:
-        """What the model sees, upscaled with square pixels: uint8 (28*scale, 28*scale)."""
-        return np.kron(to_pixels(self.image), np.ones((scale, scale), dtype=np.uint8))
 
     def __repr__(self) -> str:
         top = ", ".join(f"({d}, {p:.3f})" for d, p in self.top(3))
