@@ -64,7 +64,8 @@ def fetch_file(model_id: str | os.PathLike, name: str, revision: str | None = No
         if not path.is_file():
             raise FileNotFoundError(f"{model_id} has no {name}")
         return path
-    if not hub_options.get("local_files_only") and not hub_reachable(str(model_id), name, revision, hub_options):
+    # A caller that says local_files_only has asked whether the Hub answers already (from_pretrained, once per load).
+    if "local_files_only" not in hub_options and not hub_reachable(str(model_id), name, revision, hub_options):
         hub_options = {**hub_options, "local_files_only": True}  # the cache answers, or LocalEntryNotFoundError
     return Path(hf_hub_download(str(model_id), name, revision=revision, **hub_options))
 

@@ -87,13 +87,6 @@ def recorded(model: ConvolutionalNetwork) -> Iterator[dict[str, torch.Tensor]]:
             handle.remove()
 
 
-def logits(model: ConvolutionalNetwork, x: torch.Tensor) -> torch.Tensor:
-    """The answer's scores before softmax (``fc3``'s output), from the network's own forward."""
-    with recorded(model) as stages:
-        model(x)
-    return stages["fc3"]
-
-
 def attribution(model: ConvolutionalNetwork, image: torch.Tensor, target: int, steps: int = STEPS) -> torch.Tensor:
     """Integrated Gradients (Captum) of the ``target`` logit for ``image`` (1, 1, 28, 28), from a black picture."""
     try:
@@ -168,9 +161,8 @@ def figure(inside: Inside, title: str | None = None):
     top[1].imshow(picture, cmap="gray", vmin=0, vmax=1)
     top[1].imshow(inside.attribution.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.7)
     top[1].set_title("which pixels decided: red for, blue against")
-    probabilities = inside.prediction.probabilities.numpy()
-    top[2].bar(range(10), probabilities, color=["tab:orange" if d == inside.prediction.digit else "tab:gray"
-                                                for d in range(10)])  # fmt: skip
+    colours = ["tab:orange" if d == inside.prediction.digit else "tab:gray" for d in range(10)]
+    top[2].bar(range(10), inside.prediction.probabilities.numpy(), color=colours)
     top[2].set_xticks(range(10))
     top[2].set_title("answer: " + inside.prediction.describe(1))
     for row, (name, count) in zip(rows[1:5], maps.items(), strict=True):

@@ -172,7 +172,7 @@ def too_large(name: str, limit: int) -> str:
 
 def check_image_file(source: str | os.PathLike | BinaryIO, name: str, limit: int | None = None) -> None:
     """Raise ``ImageError`` for a picture too large to decode safely (``check_pixels``), reading only its header:
-    for code that hands a file to another decoder (Gradio's sketch) before ``prepare_image`` sees it."""
+    for a limit of the caller's own (the demo's drawing pad: a 280x280 canvas) before ``prepare_image`` reads it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

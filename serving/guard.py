@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -52,26 +52,37 @@ class Limits:
     trusted_proxies: int  # proxies in front that append the address they saw to X-Forwarded-For (0: none)
 
 
+@dataclass
+class Tally:
+    """One key's events within the window, oldest first, and their running totals."""
+
+    events: deque[tuple[float, int, int]] = field(default_factory=deque)
+    count: int = 0
+    size: int = 0
+
+
 class Quota:
     """Events (each a count and a size) per key within a sliding window: thread-safe; memory bounded by the keys
-    active within the window."""
+    active within the window, and each check costs the events it forgets, not all it holds."""
 
     def __init__(self, window: float, max_count: int, max_bytes: int | None = None) -> None:
         self.window, self.max_count, self.max_bytes = window, max_count, max_bytes
         self.lock = threading.Lock()
-        self.events: dict[str, deque[tuple[float, int, int]]] = {}
+        self.tallies: dict[str, Tally] = {}
         self.calls = 0
 
     def used(self, key: str, now: float) -> tuple[int, int]:
         """(count, bytes) of ``key`` within the window; forgets older events (call with the lock held)."""
-        events = self.events.get(key)
-        if events is None:
+        tally = self.tallies.get(key)
+        if tally is None:
             return 0, 0
-        while events and events[0][0] <= now - self.window:
-            events.popleft()
-        if not events:
-            del self.events[key]
-        return sum(e[1] for e in events), sum(e[2] for e in events)
+        while tally.events and tally.events[0][0] <= now - self.window:
+            _, count, size = tally.events.popleft()
+            tally.count -= count
+            tally.size -= size
+        if not tally.events:
+            del self.tallies[key]
+        return tally.count, tally.size
 
     def fits(self, key: str, count: int, nbytes: int, now: float) -> bool:
         used_count, used_bytes = self.used(key, now)
@@ -89,11 +100,14 @@ class Quota:
         with self.lock:
             if not self.fits(key, count, nbytes, now):
                 return False
-            self.events.setdefault(key, deque()).append((now, count, nbytes))
+            tally = self.tallies.setdefault(key, Tally())
+            tally.events.append((now, count, nbytes))
+            tally.count += count
+            tally.size += nbytes
             self.calls += 1
             if self.calls % 1024 == 0:  # now and then, forget every key idle for a whole window
-                for idle in [k for k, events in self.events.items() if events[-1][0] <= now - self.window]:
-                    del self.events[idle]
+                for idle in [k for k, t in self.tallies.items() if t.events[-1][0] <= now - self.window]:
+                    del self.tallies[idle]
             return True
 
 

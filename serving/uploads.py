@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from mnist_hub.corrections import CorrectionStore, start_uploads
 
@@ -39,14 +40,13 @@ def upload_corrections(
 
     if attempt():
         return None
-    stop = threading.Event()
 
     def retry() -> None:
-        while not stop.wait(every_minutes * 60):
+        while True:
+            time.sleep(every_minutes * 60)
             if attempt():
                 return
 
     thread = threading.Thread(target=retry, name="corrections-upload-retry", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
     thread.start()
     return thread
