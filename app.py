@@ -36,7 +36,7 @@ from mnist_hub.corrections import CORRECTIONS_ENV, LABELS, CorrectionStore
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.inside import inside_of
 from mnist_hub.loading import ModelLoadError
-from mnist_hub.predict import predict_number
+from mnist_hub.predict import read_number
 from mnist_hub.preprocessing import ImageError, check_image_file
 from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota, client_address
 from serving.inside_view import inside_html, inside_json
@@ -276,7 +276,8 @@ def reader(showcase: Showcase, nothing: str, no_digit: str, drawing: bool):
     def shown(value) -> Shown:
         if value is None or value == "":
             return show([], nothing)
-        return show(predict_number(showcase.model, drawing_bytes(value) if drawing else value), no_digit)
+        found, digits = read_number(showcase.model, drawing_bytes(value) if drawing else value)
+        return show(digits, no_digit, None if found is None else found.ink)
 
     return shown
 
@@ -292,7 +293,8 @@ def read_drawing_tool(shown_for):
         Returns:
             the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or that nothing is
             drawn), the 28x28 inputs as HTML, and the reading: {"text", "digits": [{"digit", "is_digit", "score",
-            "top3", "image"}]}, one entry per digit, left to right.
+            "top3", "image", "box"}]}, one entry per digit, left to right ("box": [top, bottom, left, right] of the
+            digit in the ink read, for a number).
         """
         return api_reading(shown_for, drawing)
 
@@ -309,7 +311,7 @@ def read_picture_tool(shown_for):
         Returns:
             the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or "No digit found"),
             the 28x28 inputs as HTML, and the reading: {"text", "digits": [{"digit", "is_digit", "score", "top3",
-            "image"}]}, one entry per digit, left to right; "score" is the calibrated confidence (0.1 to 1) and
+            "image", "box"}]}, one entry per digit, left to right; "score" is the calibrated confidence (0.1 to 1) and
             "is_digit" false means the picture is not a digit ("digit" is then the closest one).
         """
         return api_reading(shown_for, image)
@@ -326,7 +328,9 @@ def read_number_tool(shown_for):
 
         Returns:
             the digits read as text ("2024"; a piece that is not a digit is "?"; "" when there is no digit), and
-            each digit's answer: {"digit", "is_digit", "score", "top3", "image"}.
+            each digit's answer: {"digit", "is_digit", "score", "top3", "image", "box"}; a number is read by
+            recognition, so digits that touch or overlap are read apart ("box": where each digit lies, [top,
+            bottom, left, right] in the ink read).
         """
         if image is None:
             return "", []

@@ -42,6 +42,13 @@ def summary(benchmarks_text: str) -> str:
     return "| benchmark | measured (target) |\n| --- | --- |\n" + "\n".join(rows)
 
 
+def report(name: str, text: str, command: str, update: bool) -> None:
+    """Print a benchmark's table and, with ``update``, write it into its block (``update_readme_block``)."""
+    print(text)
+    if update:
+        update_readme_block(name, text, command)
+
+
 def update_readme_block(name: str, text: str, command: str) -> None:
     """Put ``text``, printed by ``command``, into block ``name`` of benchmarks/README.md; refresh the summary."""
     replace_block(BENCHMARKS_README, name, f"Measured by `{command}`:\n\n```\n{text.rstrip()}\n```")

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from mnist_hub.model import ConvolutionalNetwork
-from mnist_hub.predict import Prediction, classify
-from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits
+from mnist_hub.predict import Prediction, classify, predict_number
+from mnist_hub.preprocessing import prepare_image
 
 STAGES = {  # the notebook's stage names, and what each does, in one line
     "input": "the 28x28 picture the network reads: white ink on black, centred like MNIST",
@@ -137,7 +137,7 @@ def look_inside(model: ConvolutionalNetwork, picture: Any, steps: int = STEPS) -
 
 def look_inside_number(model: ConvolutionalNetwork, picture: Any, steps: int = STEPS) -> list[Inside]:
     """``Inside`` of each digit of a number, left to right, as ``predict_number`` reads them ([] without ink)."""
-    return [inside_of(model, prepare_ink(piece), steps) for piece in split_digits(picture)]
+    return [inside_of(model, p.image, steps) for p in predict_number(model, picture)]
 
 
 def figure(inside: Inside, title: str | None = None):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from mnist_hub.model import ConvolutionalNetwork, digit_score
-from mnist_hub.preprocessing import prepare_image, prepare_ink, split_digits
+from mnist_hub.preprocessing import prepare_image
+from mnist_hub.segmentation import Layout, best_path, doubtful, layout
 
 NOT_A_DIGIT = "This doesn't look like a digit"
 
@@ -26,6 +28,7 @@ class Prediction:
     image: torch.Tensor  # (1, 1, 28, 28) in [0, 1]
     score: float = 1.0
     is_digit: bool = True
+    box: tuple[int, int, int, int] | None = None  # in a number: (top, bottom, left, right) in the ink read
 
     @property
     def digit(self) -> int:
@@ -85,14 +88,39 @@ def predict(model: ConvolutionalNetwork, image: Any) -> Prediction | None:
 def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
     """Read a written number: one ``Prediction`` per digit, left to right; [] when there is no ink.
 
-    The ink is split into digits by ``split_digits`` and each is prepared like MNIST on its own, so "2024" is
-    four 28x28 inputs, not one squeezed picture. One digit gives a list of one. Raises ``ImageError`` when
-    ``image`` cannot be read.
+    Every candidate digit of ``segmentation.Layout.candidates`` (pieces of ink and, where digits may touch or
+    overlap, parts between cuts) is prepared like MNIST and scored in one batch; the reading is
+    ``segmentation.best_path`` through them. So "2024" is four 28x28 inputs, not one squeezed picture, and one
+    digit gives a list of one. Raises ``ImageError`` when ``image`` cannot be read.
     """
-    inputs = [prepare_ink(piece) for piece in split_digits(image)]
-    if len(inputs) > 1:
-        return classify(model, torch.cat(inputs))
-    return classify(model, inputs[0]) if inputs else []  # one digit, the common case: no copy
+    return read_number(model, image)[1]
+
+
+def read_number(model: ConvolutionalNetwork, image: Any) -> tuple[Layout | None, list[Prediction]]:
+    """``predict_number``'s reading, with the ink it read (None without ink); each prediction's ``box`` is where
+    that digit lies in the ink (top, bottom, left, right).
+
+    The pieces of ink are read whole first; only pieces that may hold several digits (``segmentation.doubtful``)
+    are then cut, and every candidate scored again: a digit standing alone costs one pass of the network."""
+    found = layout(image)
+    if found is None:
+        return None, []
+    options = found.candidates()
+    scored = classify(model, options.inputs)
+    cut = [
+        g
+        for g, k in enumerate(options.alone)
+        if doubtful(scored[k].score, scored[k].is_digit, scored[k].digit, options.boxes[k])
+    ]
+    if cut:
+        options = found.candidates(cut)
+        scored = classify(model, options.inputs)
+    if len(scored) == 1:
+        chosen = [0]
+    else:
+        scores = np.array([p.score for p in scored])
+        chosen = best_path(options, scores, np.array([p.digit for p in scored]))
+    return found, [replace(scored[k], box=options.boxes[k]) for k in chosen]
 
 
 def number_text(predictions: list[Prediction]) -> str:

@@ -49,10 +49,7 @@ UNEVEN_BACKGROUND = 0.06  # a local background varying more than this is uneven 
 MIN_PIECE_SHARE = 0.06  # in a photo, ink pieces lighter than this share of the digit's main piece are specks
 NEIGHBOUR_REACH = 0.3  # the digit's other pieces lie within this share of its main piece's size from it
 NUMBER_GAP = 1.0  # a number's next digit, on the same line, lies within this share of a digit's height
-MERGE_OVERLAP = 0.5  # in a number, pieces overlapping horizontally by this share of the narrower are one digit
-SPECK_SHARE = 0.1  # in a number, a piece lighter than this share of the heaviest is a speck or a dot
 POLARITY_TAIL = 1.0  # percent of a photo's pixels at each end that tell light strokes from dark (light_strokes)
-SPLIT_SIDE = 480  # digits are told apart on a copy at most this many pixels on a side
 EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # pieces of ink are pixels touching by an edge or a corner
 EIGHT_NEIGHBOURS.setflags(write=False)
 UNIT = np.arange(256, dtype=np.float32) / 255.0  # each 8-bit grey level as a value in [0, 1]
@@ -93,7 +90,7 @@ def prepare_image(image: Any) -> torch.Tensor | None:
 
 
 def prepare_ink(ink: np.ndarray) -> torch.Tensor:
-    """Ink already found and cropped (``extract_ink``, ``split_digits``) as MNIST input (1, 1, 28, 28)."""
+    """Ink already found and cropped (``extract_ink``, ``segmentation.candidates``) as MNIST input (1, 1, 28, 28)."""
     return torch.from_numpy(center_in_28(fit_in_box(ink))[None, None])
 
 
@@ -461,51 +458,6 @@ def in_line(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> boo
     rows = min(a[0].stop, b[0].stop) - max(a[0].start, b[0].start)
     shorter = min(a[0].stop - a[0].start, b[0].stop - b[0].start)
     return rows >= 0.5 * shorter and a[1].start < b[1].stop + reach and a[1].stop > b[1].start - reach
-
-
-def split_digits(image: Any) -> list[np.ndarray]:
-    """The ink of each digit of a written number, left to right, white on black and cropped; [] when none.
-
-    Connected pieces of ink are digits; pieces that overlap horizontally by ``MERGE_OVERLAP`` of the narrower
-    one are one digit (the two strokes of a 4 or a 5, a broken loop), and specks are dropped. ``prepare_ink``
-    makes each piece the model's input. Photos are read as ``prepare_image`` reads them.
-    """
-    grey = to_grey(image)
-    ink = None if grey is None else extract_ink(grey)
-    if ink is None:
-        return []
-    # Pieces are found on a coarse copy (a max-pool keeps every stroke and every gap wider than a few pixels):
-    # labelling a large crop at full resolution would cost more than everything else together.
-    factor = max(1, -(-max(ink.shape) // SPLIT_SIDE))
-    coarse = ink if factor == 1 else F.max_pool2d(torch.from_numpy(ink)[None, None], factor, ceil_mode=True)[0, 0]
-    labels, count = ndimage.label(np.asarray(coarse) > 0, structure=EIGHT_NEIGHBOURS)
-    if count <= 1:
-        return [ink] if count else []  # one piece: one digit, the common case (a sketch pays only the labelling)
-    mass = ndimage.sum_labels(np.asarray(coarse), labels, index=np.arange(1, count + 1))
-    boxes = ndimage.find_objects(labels)
-    digits: list[list[int]] = []  # piece numbers (1-based) of each digit
-    spans: list[list[int]] = []  # each digit's columns [start, stop) on the coarse copy
-    for k in sorted(range(count), key=lambda k: boxes[k][1].start):
-        start, stop = boxes[k][1].start, boxes[k][1].stop
-        if spans:
-            overlap = min(stop, spans[-1][1]) - max(start, spans[-1][0])
-            if overlap >= MERGE_OVERLAP * min(stop - start, spans[-1][1] - spans[-1][0]):
-                digits[-1].append(k + 1)
-                spans[-1] = [min(start, spans[-1][0]), max(stop, spans[-1][1])]
-                continue
-        if mass[k] < SPECK_SHARE * float(mass.max()):
-            continue  # a speck or a dot beside the digits, not one of them
-        digits.append([k + 1])
-        spans.append([start, stop])
-    if len(digits) == 1 and len(digits[0]) == count:
-        return [ink]  # one digit and nothing else: the common case, no copy
-    full = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)[: ink.shape[0], : ink.shape[1]]
-    pieces = []
-    for members, (start, stop) in zip(digits, spans, strict=True):
-        columns = slice(start * factor, stop * factor)
-        piece = np.where(np.isin(full[:, columns], members), ink[:, columns], 0.0)
-        pieces.append(np.ascontiguousarray(piece[bounding_box(piece)], dtype=np.float32))
-    return pieces
 
 
 def shrink_to(grey: np.ndarray, side: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError, CorrectionStore
 from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_text
@@ -22,6 +22,8 @@ from mnist_hub.preprocessing import to_pixels
 from serving.guard import Quota
 
 RESEMBLES = 0.3  # a refused picture's closest digit is worth showing only from this probability (chance is 0.1)
+CUTS_WIDTH = 360  # the "where it cut" view of a number is at most this many pixels wide
+BOX_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd")  # each digit's box, in turn
 
 
 def answer_of(prediction: Prediction) -> str:
@@ -59,11 +61,15 @@ class Shown:
     kept: list[tuple[torch.Tensor, str]]
 
 
-def show(digits: list[Prediction], no_digit_message: str) -> Shown:
-    """How the demo shows a reading: a digit's top 3, "Number: 2024", or that there is no digit / not a digit."""
+def show(digits: list[Prediction], no_digit_message: str, ink: np.ndarray | None = None) -> Shown:
+    """How the demo shows a reading: a digit's top 3, "Number: 2024", or that there is no digit / not a digit.
+    With ``ink`` (what the digits' boxes refer to), a number also shows where it was cut."""
     reading = {
         "text": number_text(digits),
-        "digits": [{**p.as_dict(), "image": png_data_url(to_pixels(p.image))} for p in digits],
+        "digits": [
+            {**p.as_dict(), "image": png_data_url(to_pixels(p.image)), **({"box": list(p.box)} if p.box else {})}
+            for p in digits
+        ],
     }
     kept = [(p.image, answer_of(p)) for p in digits]
     if not digits:
@@ -73,9 +79,10 @@ def show(digits: list[Prediction], no_digit_message: str) -> Shown:
         if not digit.is_digit:  # a letter, a doodle, a shape: say so; what it resembles only if it resembles one
             return Shown(NOT_A_DIGIT, preview_html(digit) + resemblance_html(digit), reading, kept)
         return Shown(digit.confidences(), preview_html(digit), reading, kept)
+    seen = number_html(digits) + (cuts_html(ink, digits) if ink is not None else "")
     if not any(p.is_digit for p in digits):
-        return Shown(NOT_A_DIGIT, number_html(digits), reading, kept)
-    return Shown(f"Number: {number_text(digits)}", number_html(digits), reading, kept)
+        return Shown(NOT_A_DIGIT, seen, reading, kept)
+    return Shown(f"Number: {number_text(digits)}", seen, reading, kept)
 
 
 def preview_html(prediction: Prediction, scale: int = 6) -> str:
@@ -91,6 +98,24 @@ def number_html(predictions: list[Prediction], scale: int = 4) -> str:
         for p in predictions
     )
     return f'<div style="display:flex;flex-wrap:wrap">{cells}</div>'
+
+
+def cuts_html(ink: np.ndarray, predictions: list[Prediction]) -> str:
+    """Where a number was cut: the ink read (dark on light), each digit's box drawn over it in its own colour."""
+    scale = min(1.0, CUTS_WIDTH / ink.shape[1])
+    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+    picture = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).resize(size, Image.Resampling.BOX)
+    picture = picture.convert("RGB")
+    pen = ImageDraw.Draw(picture)
+    for k, p in enumerate(p for p in predictions if p.box):
+        top, bottom, left, right = (round(v * scale) for v in p.box)
+        pen.rectangle([left, top, max(left, right - 1), max(top, bottom - 1)], outline=BOX_COLOURS[k % 5], width=2)
+    alt = f"Where the number was cut: {len(predictions)} boxes, one per digit read"
+    return (
+        f'<figure style="margin:4px 0"><img alt="{html.escape(alt)}" width="{size[0]}" height="{size[1]}" '
+        f'src="{png_data_url(np.asarray(picture))}"><figcaption>Where it cut: one box per digit read'
+        "</figcaption></figure>"
+    )
 
 
 def resemblance_html(prediction: Prediction) -> str:

@@ -113,12 +113,15 @@ def number_2024(tmp_path, mnist_test) -> Path:
 def test_a_number_is_read_digit_by_digit_on_upload_draw_and_the_api(client, number_2024):
     label, seen, _ = client.predict(handle_file(str(number_2024)), api_name="/classify_upload")
     assert top(label) == "Number: 2024"
-    assert seen.count("<figure") == 4 and seen.count("%)</figcaption>") == 4
+    assert seen.count("%)</figcaption>") == 4, "each digit's 28x28 input, captioned"
+    assert 'alt="Where the number was cut: 4 boxes, one per digit read"' in seen
     label, _, _ = client.predict(sketch_of(number_2024), api_name="/classify_sketch")
     assert top(label) == "Number: 2024"
     digits, items = client.predict(handle_file(str(number_2024)), api_name="/classify_number")
     assert digits == "2024"
     assert [c["digit"] for c in items] == [2, 0, 2, 4] and all(0.5 < c["score"] <= 1 and c["is_digit"] for c in items)
+    lefts = [c["box"][2] for c in items]
+    assert lefts == sorted(lefts) and all(c["box"][0] < c["box"][1] and c["box"][2] < c["box"][3] for c in items)
 
 
 def test_classify_number_says_nothing_for_a_blank_picture_and_refuses_a_bad_file(client, files, tmp_path):

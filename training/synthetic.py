@@ -12,7 +12,7 @@ import io
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 # Strokes of a "7" and a "1" in unit coordinates (x, y), y downwards.
 SEVEN = [[(0.15, 0.1), (0.85, 0.1), (0.4, 0.95)]]
@@ -216,6 +216,91 @@ def number_strip(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarr
         )
         x += crop.shape[1]
     return strip
+
+
+def ink_crop(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit (28x28 uint8) cropped to its ink, float32 in [0, 1]."""
+    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255
+
+
+def touching_number(
+    digits: list[np.ndarray], rng: np.random.Generator, gaps: tuple[float, float] = (-0.12, 0.04), height: int = 120
+) -> Image.Image:
+    """MNIST digits (28x28 uint8 each) written as one number whose digits touch or overlap: the generator
+    ``mnist_hub.segmentation`` was tuned on (with training digits; ``crowded_number`` is the held-out one).
+
+    Each digit is scaled (bilinear) to ``height`` x 0.85-1.1 keeping its shape, its bottom near one baseline
+    (±8 %), the gap to the previous box a uniform share ``gaps`` of ``height`` (negative: the boxes overlap), the
+    pen thickened by 0-3 px; dark ink on white.
+    """
+    crops = []
+    for digit in digits:
+        crop = ink_crop(digit)
+        scale = height * rng.uniform(0.85, 1.1) / crop.shape[0]
+        size = (max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
+        crops.append(F.interpolate(torch.from_numpy(crop)[None, None], size=size, mode="bilinear")[0, 0].numpy())
+    tallest = max(c.shape[0] for c in crops)
+    shifts = [int(rng.integers(-round(0.08 * tallest), round(0.08 * tallest) + 1)) for _ in crops]
+    steps = [0] + [round(rng.uniform(*gaps) * height) for _ in crops[1:]]
+    width = sum(c.shape[1] for c in crops) + sum(max(0, g) for g in steps) + 80
+    margin = 40 + round(0.1 * tallest)
+    ink = np.zeros((tallest + 2 * margin, width), dtype=np.float32)
+    x = 40
+    for crop, shift, step in zip(crops, shifts, steps, strict=True):
+        x = max(0, x + step)
+        y = margin + tallest - crop.shape[0] + shift
+        region = ink[y : y + crop.shape[0], x : x + crop.shape[1]]
+        np.maximum(region, crop[: region.shape[0], : region.shape[1]], out=region)
+        x += crop.shape[1]
+    thicken = int(rng.integers(0, 4))
+    if thicken:
+        ink = F.max_pool2d(torch.from_numpy(ink)[None, None], 2 * thicken + 1, stride=1, padding=thicken)[0, 0].numpy()
+    return Image.fromarray((255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8), "L")
+
+
+def crowded_number(
+    digits: list[np.ndarray], rng: np.random.Generator, gap: float | None = None, height: int | None = None
+) -> Image.Image:
+    """MNIST digits (28x28 uint8 each) written as one number with touching or overlapping digits, made otherwise
+    than ``touching_number`` for measuring what was not tuned on: Pillow's Lanczos scaling, each digit slanted
+    by up to ±8°, strokes made thinner or thicker with Pillow's rank filters, any grey pen on any light paper or on
+    a transparent layer (as the demo's drawing pad), and the gap between boxes ``gap`` px (default: a uniform -10 %
+    to +2 % of the height) at a digit height of ``height`` px (default: 90-200)."""
+    height = height or int(rng.integers(90, 201))
+    pictures = []
+    for digit in digits:
+        picture = Image.fromarray(np.round(255 * ink_crop(digit)).astype(np.uint8), "L")
+        scale = height * rng.uniform(0.9, 1.1) / picture.height
+        picture = picture.resize(
+            (max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.LANCZOS
+        )
+        picture = picture.rotate(rng.uniform(-8, 8), resample=Image.BICUBIC, expand=True)
+        pictures.append(picture.crop(picture.getbbox()) if picture.getbbox() else picture)
+    pen = int(rng.integers(-1, 3))  # -1 thinner, 0 as is, 1-2 thicker (rank filters of 3 or 5 px)
+    tallest = max(p.height for p in pictures)
+    width = sum(p.width for p in pictures) + 160
+    sheet = Image.new("L", (width, tallest + 160), 0)
+    x = 80
+    for k, picture in enumerate(pictures):
+        if k:
+            x += round(gap if gap is not None else rng.uniform(-0.10, 0.02) * height)
+        y = 80 + tallest - picture.height + int(rng.integers(-round(0.05 * tallest), round(0.05 * tallest) + 1))
+        layer = Image.new("L", sheet.size, 0)
+        layer.paste(picture, (x, y))
+        sheet = ImageChops.lighter(sheet, layer)
+        x += picture.width
+    if pen < 0:
+        sheet = sheet.filter(ImageFilter.MinFilter(3))
+    elif pen > 0:
+        sheet = sheet.filter(ImageFilter.MaxFilter(2 * pen + 1 if height >= 150 else 3))
+    alpha = np.asarray(sheet, dtype=np.float32) / 255
+    if rng.random() < 0.5:
+        rgba = np.zeros((*alpha.shape, 4), dtype=np.uint8)
+        rgba[:, :, 3] = np.round(255 * alpha).astype(np.uint8)
+        return Image.fromarray(rgba, "RGBA")
+    paper, ink = rng.uniform(200, 255), rng.uniform(0, 90)
+    return Image.fromarray(np.round(paper + (ink - paper) * alpha).astype(np.uint8), "L").convert("RGB")
 
 
 # Non-digits drawn as people draw them, for measuring the refusal of things that are not digits (issue 12).

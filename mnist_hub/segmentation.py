@@ -1,0 +1,311 @@
+"""Where a written number's digits are: candidate cuts, and the best reading through them.
+
+Recognition-based segmentation, as LeCun, Bottou, Bengio & Haffner (1998) read check amounts: the ink is
+over-segmented, every run of adjacent pieces is a candidate digit prepared like MNIST, the network scores them
+all in one batch (``mnist_hub.predict.predict_number``), and the reading is the cheapest path through the cuts
+(``best_path``, dynamic programming). A digit's cost is how little the network believes it is one (its calibrated
+digit score), plus a constant per digit and a few priors on its shape.
+
+Pieces are the connected pieces of ink, those overlapping horizontally by ``MERGE_OVERLAP`` taken together (the
+two strokes of a 4 or a 5), specks dropped. A piece wide enough to hold two digits gets cut candidates inside it:
+the paths from top to bottom crossing the least ink (seams), so digits that touch or overlap come apart where
+they meet. A digit standing alone, the common case, is one candidate and costs nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from mnist_hub.preprocessing import EIGHT_NEIGHBOURS, bounding_box, extract_ink, prepare_ink, to_grey
+
+SPLIT_SIDE = 320  # pieces, cuts and candidates are made on a copy at most this many pixels on a side
+MERGE_OVERLAP = 0.5  # pieces overlapping horizontally by this share of the narrower are one piece
+SPECK_SHARE = 0.1  # a piece lighter than this share of the heaviest is a speck or a dot, not part of the number
+SEAM_ROWS = 32  # cuts are traced on a copy of the piece this many rows high
+PART_SURE = 0.97  # a candidate that begins or ends at a cut must be at least this sure a digit (refusal kept)
+SURE = 0.9  # a piece read whole with a lower digit score is cut, in case it holds several digits
+CUT_FROM = 0.45  # a piece at least this share of the line's height wide may hold two digits: it gets cuts
+CUT_MARGIN = 0.12  # no cut ends closer than this share of the piece's height to its sides
+CUT_SPACING = 0.1  # cuts end at least this share of the height apart (the cheapest within that reach)
+DRIFT = 0.6  # a cut moving sideways by a column costs as much as crossing 0.6 of a column of full ink
+SAME_CUT = 2.5  # two cuts this close on average (rows of the traced copy) are one
+DIGIT_COST = 0.7  # each digit read costs this much: fewer, whole digits are preferred to fragments
+RUN_WIDTH = 1.5  # candidates of several atoms are at most this share of the line's height wide
+WIDE = 1.8  # a candidate wider than this share of the line's height is two digits or more (MNIST: <= 1.67)...
+WIDE_COST = 3.0  # ...and costs this much more
+SHORT = 0.4  # a candidate lower than this share of the line's height is a fragment...
+SHORT_COST = 2.0  # ...and costs this much more
+ASPECT_COST = 4.0  # cost per unit of log aspect ratio outside the range of the digit read (``ASPECT``)
+JOIN_COST = 1.0  # pieces apart are digits apart: one candidate of two pieces costs this much more...
+GAP_COST = 10.0  # ...and this much per line height of blank gap between them
+# The range of width / height of each digit in MNIST's training set (1st to 99th percentile of the ink's box,
+# tests/test_segmentation.py recomputes it): a slanted stroke as wide as it is high is a piece, not a 1.
+ASPECT = (
+    (0.55, 1.43),
+    (0.15, 1.0),
+    (0.55, 1.67),
+    (0.45, 1.25),
+    (0.5, 1.25),
+    (0.5, 1.67),
+    (0.4, 1.11),
+    (0.5, 1.25),
+    (0.45, 1.25),
+    (0.4, 1.05),
+)
+
+
+@dataclass
+class Candidates:
+    """The candidate digits of a written number: ``runs[k]`` = (first atom, end atom) of candidate ``k``, its box
+    (top, bottom, left, right) in the ink read, its prepared input ``inputs[k]``, and the cost of its shape apart
+    from the digit read (``costs``). Atoms are the pieces and the parts of pieces between cuts, left to right;
+    ``alone[g]`` is the candidate that is piece ``g`` whole (when no piece is cut)."""
+
+    atoms: int
+    runs: list[tuple[int, int]]
+    boxes: list[tuple[int, int, int, int]]
+    inputs: torch.Tensor
+    costs: np.ndarray
+    alone: list[int]
+    parts: np.ndarray  # whether each candidate begins or ends at a cut: only a sure digit may
+
+
+@dataclass
+class Layout:
+    """A written number's ink (white on black, cropped), the copy at most ``SPLIT_SIDE`` on a side it is read on
+    (``factor`` times smaller), its connected pieces (``labels``) and the pieces of the number (``groups``)."""
+
+    ink: np.ndarray
+    coarse: np.ndarray
+    factor: int
+    labels: np.ndarray
+    groups: list[tuple[list[int], int, int]]
+
+    @property
+    def line(self) -> int:
+        """The line's height on the copy: what widths, heights and gaps are measured against."""
+        return self.coarse.shape[0]
+
+    def candidates(self, cut: Collection[int] = ()) -> Candidates:
+        """Every run of adjacent atoms no wider than ``RUN_WIDTH`` x the line (and each atom), the pieces ``cut`` cut
+        along their ``seams``."""
+        atoms, group_of_atom = cut_atoms(self.labels, self.coarse, self.groups, self.line, cut)
+        count = len(group_of_atom)
+        boxes = ndimage.find_objects(atoms, max_label=count)
+        runs, extents, costs, parts = [], [], [], []
+        for first in range(count):
+            top, bottom, left, right = self.coarse.shape[0], 0, self.coarse.shape[1], 0
+            for end in range(first + 1, count + 1):
+                rows, columns = boxes[end - 1]
+                top, bottom = min(top, rows.start), max(bottom, rows.stop)
+                left, right = min(left, columns.start), max(right, columns.stop)
+                if end > first + 1 and right - left > RUN_WIDTH * self.line:
+                    whole = (first == 0 or group_of_atom[first - 1] != group_of_atom[first]) and (
+                        end == count or group_of_atom[end] != group_of_atom[end - 1]
+                    )
+                    if not whole:  # a piece whole is always a candidate, however wide
+                        if group_of_atom[end - 1] != group_of_atom[first]:
+                            break  # wider runs only grow
+                        continue
+                runs.append((first, end))
+                extents.append((top, bottom, left, right))
+                starts_whole = first == 0 or group_of_atom[first - 1] != group_of_atom[first]
+                ends_whole = end == count or group_of_atom[end] != group_of_atom[end - 1]
+                parts.append(not (starts_whole and ends_whole))
+                costs.append(shape_cost(first, end, bottom - top, right - left, group_of_atom, self.groups, self.line))
+        if len(runs) == 1:  # one piece, the common case: the ink itself, no copy
+            inputs = prepare_ink(self.ink)
+        else:  # each candidate from the copy it was found on: its ink, as fine as fitting it into 28x28 needs
+            inputs = torch.cat(
+                [run_input(self.coarse, atoms, run, box) for run, box in zip(runs, extents, strict=True)]
+            )
+        shape = self.ink.shape
+        scaled = [tuple(min(v * self.factor, shape[k // 2]) for k, v in enumerate(box)) for box in extents]
+        alone = [] if cut else [runs.index((g, g + 1)) for g in range(len(self.groups))]  # uncut: atoms are pieces
+        return Candidates(count, runs, scaled, inputs, np.asarray(costs), alone, np.asarray(parts, dtype=bool))
+
+
+def layout(image: Any) -> Layout | None:
+    """The ink of ``image`` (anything ``prepare_image`` reads) and its pieces; None when it holds no ink."""
+    grey = to_grey(image)
+    ink = None if grey is None else extract_ink(grey)
+    if ink is None:
+        return None
+    factor = max(1, -(-max(ink.shape) // SPLIT_SIDE))
+    coarse = ink
+    if factor > 1:  # a max-pool keeps every stroke; labelling a large crop at full size would cost the most
+        coarse = F.max_pool2d(torch.from_numpy(ink)[None, None], factor, ceil_mode=True)[0, 0].numpy()
+    labels, count = ndimage.label(coarse > 0, structure=EIGHT_NEIGHBOURS)
+    if count == 0:
+        return None
+    return Layout(ink, coarse, factor, labels, pieces(labels, count, coarse))
+
+
+def doubtful(score: float, is_digit: bool, digit: int, box: tuple[int, int, int, int]) -> bool:
+    """Whether a piece read whole may hold more than one digit: refused, not sure, or wider than its digit is."""
+    top, bottom, left, right = box
+    return not is_digit or score < SURE or (right - left) / max(1, bottom - top) > ASPECT[digit][1]
+
+
+def pieces(labels: np.ndarray, count: int, coarse: np.ndarray) -> list[tuple[list[int], int, int]]:
+    """The pieces of ink left to right as (labels, first column, end column): connected pieces overlapping
+    horizontally by ``MERGE_OVERLAP`` of the narrower taken together, specks beside them dropped."""
+    mass = ndimage.sum_labels(coarse, labels, index=np.arange(1, count + 1))
+    boxes = ndimage.find_objects(labels)
+    groups: list[tuple[list[int], int, int]] = []
+    for k in sorted(range(count), key=lambda k: boxes[k][1].start):
+        start, stop = boxes[k][1].start, boxes[k][1].stop
+        if groups:
+            members, first, end = groups[-1]
+            if min(stop, end) - max(start, first) >= MERGE_OVERLAP * min(stop - start, end - first):
+                groups[-1] = ([*members, k + 1], min(start, first), max(stop, end))
+                continue
+        if mass[k] >= SPECK_SHARE * float(mass.max()):
+            groups.append(([k + 1], start, stop))
+    return groups
+
+
+def cut_atoms(
+    labels: np.ndarray,
+    coarse: np.ndarray,
+    groups: list[tuple[list[int], int, int]],
+    line: int,
+    cut: Collection[int],
+) -> tuple[np.ndarray, list[int]]:
+    """Each ink pixel's atom (1, 2, ... left to right; 0 elsewhere) and each atom's piece: the pieces ``cut`` that are
+    wide enough to hold two digits are cut along their ``seams``."""
+    atoms = np.zeros(coarse.shape, np.int32)
+    group_of_atom: list[int] = []
+    for g, (members, first, end) in enumerate(groups):
+        inside = np.isin(labels[:, first:end], members)
+        rows = np.flatnonzero(inside.any(axis=1))
+        top, bottom = int(rows[0]), int(rows[-1]) + 1
+        inside = inside[top:bottom]
+        part = np.zeros(inside.shape, np.int32)
+        if g in cut and end - first >= CUT_FROM * line:
+            columns = np.arange(end - first)[None, :]
+            for seam in seams(np.where(inside, coarse[top:bottom, first:end], 0.0)):
+                part += columns > seam[:, None]
+        used = np.unique(part[inside])  # a cut may leave nothing between it and the next
+        number = np.searchsorted(used, part) + len(group_of_atom) + 1
+        atoms[top:bottom, first:end][inside] = number[inside]
+        group_of_atom += [g] * len(used)
+    return atoms, group_of_atom
+
+
+def seams(ink: np.ndarray) -> list[np.ndarray]:
+    """Cuts through a piece of ink: for each row, the column left of which the cut passes, from top to bottom.
+
+    Two kinds, on a copy ``SEAM_ROWS`` high: the cheapest paths from top to bottom (seam carving's dynamic
+    programming: crossing little ink, moving sideways at ``DRIFT`` a column), ending at the cheapest column within
+    ``CUT_SPACING`` of the height; and straight vertical cuts at the minima of the ink's column profile (where a
+    path would wander off). None closer than ``CUT_MARGIN`` of the height to the piece's sides."""
+    height, width = ink.shape
+    scale = SEAM_ROWS / height
+    small = F.interpolate(
+        torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))[None, None],
+        size=(SEAM_ROWS, max(1, round(width * scale))),
+        mode="area",
+    )[0, 0].numpy()
+    rows, columns = small.shape
+    margin, reach = round(CUT_MARGIN * rows), round(CUT_SPACING * rows)
+    if columns <= 2 * margin:
+        return []
+    paths = cheapest_paths(small, margin, reach)
+    profile = small.sum(axis=0)
+    for x in local_minima(profile, margin, reach):
+        straight = np.full(rows, x, np.int64)
+        if not any(np.abs(straight - path).mean() < SAME_CUT for path in paths):
+            paths.append(straight)
+    rows_here = np.minimum(np.arange(height) * rows // height, rows - 1)
+    return [(path[rows_here] + 0.5) / scale for path in paths]
+
+
+def local_minima(values: np.ndarray, margin: int, reach: int) -> np.ndarray:
+    """Indexes of ``values`` at least ``margin`` from either end that are the lowest within ``reach`` of them."""
+    inner = values[margin : values.size - margin]
+    lowest = ndimage.minimum_filter1d(inner, 2 * reach + 1, mode="nearest")
+    return np.flatnonzero(inner <= lowest) + margin
+
+
+def cheapest_paths(small: np.ndarray, margin: int, reach: int) -> list[np.ndarray]:
+    """The cheapest top-to-bottom paths through ``small`` (each row's column), one per local minimum of their
+    cost at the bottom; paths that converge onto one are one."""
+    rows, columns = small.shape
+    cost = small.astype(np.float64)
+    step = np.zeros((rows, columns), np.int64)  # each cell's column in the row above on its cheapest path
+    index = np.arange(columns)
+    for y in range(1, rows):
+        above = np.pad(cost[y - 1], 1, constant_values=np.inf)
+        choices = np.stack([above[:-2] + DRIFT, above[1:-1], above[2:] + DRIFT])
+        best = choices.argmin(axis=0)
+        step[y] = index + best - 1
+        cost[y] += choices[best, index]
+    paths: list[np.ndarray] = []
+    for x in local_minima(cost[-1], margin, reach):
+        path = np.empty(rows, np.int64)
+        path[-1] = x
+        for y in range(rows - 1, 0, -1):
+            path[y - 1] = step[y, path[y]]
+        if not paths or np.abs(path - paths[-1]).mean() >= SAME_CUT:
+            paths.append(path)
+    return paths
+
+
+def shape_cost(
+    first: int,
+    end: int,
+    height: int,
+    width: int,
+    group_of_atom: list[int],
+    groups: list[tuple[list[int], int, int]],
+    line: int,
+) -> float:
+    """What a candidate's shape costs whatever digit it is read as: too wide, too low, or spanning a gap."""
+    cost = WIDE_COST if width > WIDE * line else 0.0
+    if height < SHORT * line:
+        cost += SHORT_COST
+    for atom in range(first, end - 1):
+        g, h = group_of_atom[atom], group_of_atom[atom + 1]
+        if g != h:
+            cost += JOIN_COST + GAP_COST * max(0, groups[h][1] - groups[g][2]) / line
+    return cost
+
+
+def run_input(ink: np.ndarray, atoms: np.ndarray, run: tuple[int, int], box: tuple[int, int, int, int]) -> torch.Tensor:
+    """Candidate ``run``'s ink (atoms first+1 .. end) within its ``box``, cropped and prepared like MNIST."""
+    top, bottom, left, right = box
+    window = atoms[top:bottom, left:right]
+    piece = np.where((window > run[0]) & (window <= run[1]), ink[top:bottom, left:right], 0.0)
+    return prepare_ink(np.ascontiguousarray(piece[bounding_box(piece > 0)], dtype=np.float32))
+
+
+def best_path(found: Candidates, scores: np.ndarray, digits: np.ndarray) -> list[int]:
+    """The candidates read as the number, left to right: the path through the atoms of least total cost, a
+    candidate's cost being ``DIGIT_COST``, minus the log of its digit score, its shape's cost and
+    ``ASPECT_COST`` per unit of log aspect ratio outside ``ASPECT`` of the digit it reads as."""
+    aspect_range = np.log(np.asarray(ASPECT))[digits]
+    boxes = np.asarray(found.boxes, dtype=np.float64)
+    aspect = np.log(np.maximum(boxes[:, 3] - boxes[:, 2], 1) / np.maximum(boxes[:, 1] - boxes[:, 0], 1))
+    outside = np.maximum(0.0, np.maximum(aspect - aspect_range[:, 1], aspect_range[:, 0] - aspect))
+    cost = DIGIT_COST - np.log(np.maximum(scores, 1e-6)) + found.costs + ASPECT_COST * outside
+    cost[found.parts & (scores < PART_SURE)] = np.inf  # a piece comes apart only into sure digits
+    total = np.full(found.atoms + 1, np.inf)
+    total[0] = 0.0
+    via = np.full(found.atoms + 1, -1)
+    for k in sorted(range(len(found.runs)), key=lambda k: found.runs[k][1]):
+        first, end = found.runs[k]
+        if total[first] + cost[k] < total[end]:
+            total[end], via[end] = total[first] + cost[k], k
+    path, end = [], found.atoms
+    while end > 0:
+        path.append(int(via[end]))
+        end = found.runs[via[end]][0]
+    return path[::-1]
