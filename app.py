@@ -344,11 +344,16 @@ INSIDE_DIGITS = 4  # at most this many digits of a number are shown inside (each
 INSIDE_EMPTY = "Draw a digit or upload a picture first: this tab then shows what each layer makes of it."
 
 
-def look_inside_view(showcase: Showcase, kept) -> str:
-    """The page's "Look inside" tab: each digit of the latest reading (drawing or upload), seen from inside."""
+def look_inside_view(showcase: Showcase, kept, epoch: float | None = None) -> str:
+    """The page's "Look inside" tab: each digit of the latest reading (drawing or upload), seen from inside the
+    network as it was after ``epoch`` of its training (the final one by default)."""
     if not kept:
         return f"<p>{INSIDE_EMPTY}</p>"
-    views = [inside_html(inside_of(showcase.model, image)) for image, _ in kept[:INSIDE_DIGITS]]
+    network, weights = showcase.network_after(None if epoch is None else int(epoch))
+    views = [
+        inside_html(inside_of(network, image, snapshots=showcase.snapshots), weights, showcase.snapshots_note)
+        for image, _ in kept[:INSIDE_DIGITS]
+    ]
     if len(views) == 1:
         return views[0]
     return "".join(f"<h3>Digit {i + 1} of {len(kept)}</h3>{view}" for i, view in enumerate(views))
@@ -369,8 +374,8 @@ def look_inside_tool(showcase: Showcase, shown_for):
         kept = shown_or_error(shown_for, image).kept
         if not kept:
             return f"<p>{NO_DIGIT}</p>", {}
-        inside = inside_of(showcase.model, kept[0][0])
-        return inside_html(inside), inside_json(inside)
+        inside = inside_of(showcase.model, kept[0][0], snapshots=showcase.snapshots)
+        return inside_html(inside, no_epochs=showcase.snapshots_note), inside_json(inside)
 
     return look_inside
 
@@ -572,6 +577,17 @@ def build_demo(
                     "layers, and which pixels decided the answer.",
                     elem_id="inside-intro",
                 )
+                epochs = [e for e, _ in showcase.snapshots]
+                epoch = gr.Slider(
+                    minimum=epochs[0] if epochs else 0,
+                    maximum=epochs[-1] if epochs else 0,
+                    value=epochs[-1] if epochs else 0,
+                    step=1,
+                    label="Weights after epoch",
+                    info=f"{showcase.snapshots_note} Move it to see the network learn.",
+                    visible=bool(epochs),
+                    elem_id="inside-epoch",
+                )
                 inside_view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", label="Look inside", elem_id="inside-view")
             with gr.Tab("Misses", id="misses"):
                 with gr.Row():
@@ -624,7 +640,8 @@ def build_demo(
         )
         for fix, kept in ((sketch_fix, sketch_kept), (upload_fix, upload_kept)):
             fix.send.click(send_shown, [kept, fix.digit, fix.number], fix.status, api_visibility="private")
-        inside_tab.select(lambda kept: look_inside_view(showcase, kept), latest, inside_view, **page)
+        inside_tab.select(lambda kept, e: look_inside_view(showcase, kept, e), [latest, epoch], inside_view, **page)
+        epoch.input(lambda kept, e: look_inside_view(showcase, kept, e), [latest, epoch], inside_view, **page)
 
         # The API (gradio_client, MCP): the same readings, each output named, errors raised.
         reading = gr.JSON(label="Reading", visible=False)

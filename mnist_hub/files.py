@@ -25,10 +25,12 @@ CONFUSION_PNG = "confusion_matrix.png"
 MISSES_PNG = "misses.png"  # a grid of the first misses, for the card
 RELIABILITY_PNG = "reliability.png"  # calibration: confidence vs accuracy, before and after the temperature
 COVERAGE_PNG = "coverage.png"  # accuracy on the digits answered as the "not a digit" threshold rises
+SNAPSHOTS_NAME = "snapshots.safetensors"  # the weights after a few epochs of training (mnist_hub.snapshots)
 
 MODEL_FOLDER_FILES = (
     CONFIG_NAME,
     WEIGHTS_NAME,
+    SNAPSHOTS_NAME,
     CARD_NAME,
     METRICS_NAME,
     MISSES_NAME,

@@ -8,7 +8,7 @@ own ``forward``, never a second copy of it; the attribution is Captum's Integrat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +30,7 @@ STAGES = {  # the notebook's stage names, and what each does, in one line
     "fc3": "10 scores, one per digit (logits): the largest is the answer",
 }
 STEPS = 64  # Integrated Gradients' steps from the black picture to this one
+Snapshots = Sequence[tuple[int, ConvolutionalNetwork]]  # [(epoch, the network then)], mnist_hub.snapshots
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Inside:
     kernels of ``conv1`` (6, 1, 3, 3) and ``conv2`` (16, 6, 3, 3). ``attribution``: (28, 28), how much each pixel
     pushed the answer's logit up (positive) or down (negative) against a black picture; the values add up to the
     answer's logit minus the black picture's. ``epochs``: the answer of the model as it was after each saved epoch,
-    ``[(epoch, probabilities)]``: empty, as models are not saved with their epochs' snapshots yet.
+    ``[(epoch, probabilities)]`` (calibrated like the model's own), from the snapshots given (``mnist_hub.snapshots``);
+    empty without them.
     """
 
     prediction: Prediction
@@ -110,8 +112,10 @@ def attribution(model: ConvolutionalNetwork, image: torch.Tensor, target: int, s
     return attributions.detach()[0, 0]
 
 
-def inside_of(model: ConvolutionalNetwork, image: torch.Tensor, steps: int = STEPS) -> Inside:
-    """``Inside`` of one prepared input (1, 1, 28, 28)."""
+def inside_of(
+    model: ConvolutionalNetwork, image: torch.Tensor, steps: int = STEPS, snapshots: Snapshots = ()
+) -> Inside:
+    """``Inside`` of one prepared input (1, 1, 28, 28); ``snapshots`` give its ``epochs``."""
     was_training = model.training
     model.eval()
     try:
@@ -123,21 +127,27 @@ def inside_of(model: ConvolutionalNetwork, image: torch.Tensor, steps: int = STE
             layers={name: stages[name][0] for name in STAGES},
             filters={"conv1": model.conv1.weight.detach().clone(), "conv2": model.conv2.weight.detach().clone()},
             attribution=attribution(model, image, prediction.digit, steps),
+            epochs=[(epoch, network.calibrated_proba(image)[0]) for epoch, network in snapshots],
         )
     finally:
         model.train(was_training)
 
 
-def look_inside(model: ConvolutionalNetwork, picture: Any, steps: int = STEPS) -> Inside | None:
+def look_inside(
+    model: ConvolutionalNetwork, picture: Any, steps: int = STEPS, snapshots: Snapshots = ()
+) -> Inside | None:
     """What the network does with a picture of one digit (anything ``prepare_image`` takes); None when there is
-    no digit (blank, uniform or noise). Raises ``ImageError`` for something that is not a readable image."""
+    no digit (blank, uniform or noise). Raises ``ImageError`` for something that is not a readable image.
+    ``snapshots`` (``mnist_hub.snapshots.model_snapshots``) add the answer after each saved epoch."""
     image = prepare_image(picture)
-    return None if image is None else inside_of(model, image, steps)
+    return None if image is None else inside_of(model, image, steps, snapshots)
 
 
-def look_inside_number(model: ConvolutionalNetwork, picture: Any, steps: int = STEPS) -> list[Inside]:
+def look_inside_number(
+    model: ConvolutionalNetwork, picture: Any, steps: int = STEPS, snapshots: Snapshots = ()
+) -> list[Inside]:
     """``Inside`` of each digit of a number, left to right, as ``predict_number`` reads them ([] without ink)."""
-    return [inside_of(model, p.image, steps) for p in predict_number(model, picture)]
+    return [inside_of(model, p.image, steps, snapshots) for p in predict_number(model, picture)]
 
 
 def figure(inside: Inside, title: str | None = None):

@@ -62,11 +62,14 @@ def section(name: str, body: str, shape: tuple[int, ...]) -> str:
     )
 
 
-def inside_html(inside: Inside) -> str:
-    """The view of one digit: input and attribution, each stage, the filters, and the answer."""
+def inside_html(inside: Inside, weights: str = "", no_epochs: str = "") -> str:
+    """The view of one digit: input and attribution, each stage, the filters, the answer, and how the answer grew
+    through the saved epochs (``inside.epochs``; ``no_epochs`` says why there are none). ``weights`` names the
+    weights the view shows when they are not the model's final ones."""
     picture = inside.layers["input"][0]
     answer = inside.prediction
-    head = (
+    named = f'<p class="inside-weights" style="margin:0 0 6px"><b>{html.escape(weights)}</b></p>' if weights else ""
+    head = named + (
         '<div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start">'
         f'<figure style="margin:0">{img_html(grey(picture), 5, "the 28x28 input")}'
         '<figcaption>input (1, 28, 28)</figcaption></figure><figure style="margin:0" class="inside-attribution">'
@@ -96,13 +99,28 @@ def inside_html(inside: Inside) -> str:
     )
     verdict = answer.describe() if answer.is_digit else "not a digit: " + answer.describe()
     parts.append(f'<p style="margin-top:10px"><b>Answer:</b> {html.escape(verdict)}</p>')
-    parts.append(
-        '<p style="opacity:0.7">How the answer grew epoch by epoch needs a model saved with its epochs\' '
-        "snapshots; this one was saved without them.</p>"
-        if not inside.epochs
-        else ""
-    )
+    why = f'<p style="opacity:0.7">{html.escape(no_epochs)}</p>'
+    parts.append(growth_html(inside.epochs) if inside.epochs else why)
     return '<div class="inside-view" style="max-width:100%;overflow-x:hidden">' + "".join(parts) + "</div>"
+
+
+def growth_html(epochs: list[tuple[int, torch.Tensor]]) -> str:
+    """How the answer grew: after each saved epoch, the answer then and its probability, as a bar."""
+    cells = []
+    for epoch, probabilities in epochs:
+        p, digit = (float(v) for v in probabilities.max(dim=0))
+        cells.append(
+            f'<div class="inside-epoch" data-epoch="{epoch}" style="display:flex;flex-direction:column;'
+            f'align-items:center;flex:1;min-width:34px">'
+            f'<span style="font-size:12px">{int(digit)} · {100 * p:.0f}%</span>'
+            f'<div style="width:70%;height:{max(1, round(50 * p))}px;background:#3b82f6"></div>'
+            f'<span style="font-size:11px">epoch {epoch}</span></div>'
+        )
+    return (
+        '<section class="inside-growth"><h4 style="margin:10px 0 2px">How the answer grew</h4><p style="margin:0 0 6px;'
+        'opacity:0.8">the answer of the network as it was after each saved epoch of its training, and how sure</p>'
+        f'<div style="display:flex;gap:4px;align-items:flex-end">{"".join(cells)}</div></section>'
+    )
 
 
 def inside_json(inside: Inside) -> dict:

@@ -13,6 +13,7 @@ from mnist_hub.files import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_NAME
 from mnist_hub.loading import DEFAULT_MODEL, load_model, resolve_model_id
 from mnist_hub.misses import Misses
 from mnist_hub.model import ConvolutionalNetwork
+from mnist_hub.snapshots import model_snapshots
 
 IMAGES = (CONFUSION_PNG, CURVES_PNG)  # the plots the demo's Model tab shows
 REFUSED = NOT_A_DIGIT_LABEL  # the gallery's filter for the test digits the model refuses: the corrections' word
@@ -28,6 +29,8 @@ class Showcase:
     misses: Misses | None = None
     metrics: dict | None = None
     images: dict[str, Path] = field(default_factory=dict)
+    snapshots: list[tuple[int, ConvolutionalNetwork]] = field(default_factory=list)  # (epoch, network then)
+    snapshots_note: str = ""  # what the snapshots are, or why there are none
 
     @property
     def name(self) -> str:
@@ -51,6 +54,17 @@ class Showcase:
         if Path(self.model_id).exists():
             return None
         return f"https://huggingface.co/{self.model_id}" + (f"/tree/{self.revision}" if self.revision else "")
+
+    def network_after(self, epoch: int | None) -> tuple[ConvolutionalNetwork, str]:
+        """The network as it was after ``epoch`` of its training (the latest snapshot at or before it), and a line
+        naming those weights; the final model ("") for None, the last epoch, or a model without snapshots."""
+        earlier = [(e, network) for e, network in self.snapshots if epoch is not None and e <= epoch]
+        if not earlier or earlier[-1][0] == self.snapshots[-1][0]:
+            return self.model, ""
+        shown, network = earlier[-1]
+        measured = {s["epoch"]: s["test_accuracy"] for s in (self.metrics or {}).get("snapshots", [])}
+        accuracy = f", {100 * measured[shown]:.2f}% on the test set" if shown in measured else ""
+        return network, f"The network after epoch {shown} of {self.snapshots[-1][0]}{accuracy}"
 
     def tally(self) -> dict[str, int] | None:
         """The test set as the demo answers it, in parts that do not overlap: answered right, answered wrong, and
@@ -123,4 +137,5 @@ def load_showcase(model_id: str | None = None, revision: str | None = None) -> S
         path = model_file(model_id, revision, name)
         if path is not None:
             showcase.images[name] = path
+    showcase.snapshots, showcase.snapshots_note = model_snapshots(model_id, revision, showcase.model)
     return showcase

@@ -222,7 +222,16 @@ def test_look_inside_shows_every_layer_of_the_latest_drawing(page):
     expect(view.locator('img[alt="which pixels decided"]')).to_have_count(1)
     expect(view).to_contain_text("conv1 (6, 26, 26)")
     expect(view).to_contain_text("Answer: 7 (")
+    expect(view.locator(".inside-epoch")).to_have_count(len(load_showcase().snapshots))
     page.screenshot(path=str(ARTIFACTS / "demo-inside.png"), full_page=True)
+    final = view.locator("p", has_text="Answer:").inner_text()
+    page.locator('#inside-epoch input[type="range"]').fill("1")  # back to the network after its first epoch
+    expect(view.locator(".inside-weights")).to_contain_text("The network after epoch 1 of ", timeout=20_000)
+    expect(view.locator('img[alt^="conv2 map"]')).to_have_count(16)
+    assert view.locator("p", has_text="Answer:").inner_text() != final, "epoch 1's network answers otherwise"
+    page.locator('#inside-epoch input[type="range"]').fill(str(load_showcase().snapshots[-1][0]))
+    expect(view.locator(".inside-weights")).to_have_count(0, timeout=20_000)
+    expect(view.locator("p", has_text="Answer:")).to_have_text(final)
     page.get_by_role("tab", name="Draw").click()
 
 
@@ -329,7 +338,8 @@ def test_on_a_phone_a_number_drawn_by_finger_is_read_digit_by_digit(phone):
     clear(phone)
     touch_strokes(phone, SEVENTEEN)
     expect(sketch_answer(phone)).to_have_text("Number: 17", timeout=20_000)
-    expect(phone.locator("#sketch-seen figure")).to_have_count(2)
+    expect(phone.locator('#sketch-seen img[alt="The 28x28 image the model sees"]')).to_have_count(2)
+    expect(phone.locator('#sketch-seen img[alt^="Where the number was cut: 2 boxes"]')).to_have_count(1)
     phone.screenshot(path=str(ARTIFACTS / "demo-phone-number.png"), full_page=True)
 
 

@@ -13,6 +13,7 @@ def test_the_layout_is_the_documented_one():
     assert set(MODEL_FOLDER_FILES) == {
         "config.json",
         "model.safetensors",
+        "snapshots.safetensors",
         "README.md",
         "metrics.json",
         "training_curves.png",

@@ -14,6 +14,7 @@ from huggingface_hub import ModelCard
 from mnist_hub import load_model
 from mnist_hub.files import MODEL_FOLDER_FILES
 from mnist_hub.misses import Misses
+from mnist_hub.preprocessing import mnist_to_tensor
 from training import train as train_script
 from training.data import DataError, load_mnist
 from training.metrics import evaluate
@@ -237,3 +238,32 @@ def test_each_script_names_itself_as_it_is_run(script, capsys):
     with pytest.raises(SystemExit):
         module.main(["--help"])
     assert capsys.readouterr().out.startswith(f"usage: python -m training.{script} ")
+
+
+def test_snapshots_are_each_epochs_weights_with_their_measured_accuracy(trained, mnist_test):
+    """Look inside's epochs: the snapshot file holds each kept epoch (here 1 and the last, 2); the accuracy recorded
+    for each is that snapshot's own, read back in float16; the last answers as the final model, up to float16."""
+    from mnist_hub.snapshots import load_snapshots
+
+    model = load_model(trained)
+    snapshots = load_snapshots(trained / "snapshots.safetensors", model)
+    recorded = json.loads((trained / "metrics.json").read_text())["snapshots"]
+    assert [e for e, _ in snapshots] == [r["epoch"] for r in recorded] == [1, 2]
+    images, labels = mnist_test[0][:1000], mnist_test[1][:1000]
+    for (epoch, network), record in zip(snapshots, recorded, strict=True):
+        assert evaluate(network, images, labels).correct == record["correct"], f"epoch {epoch}"
+    assert recorded[0]["test_accuracy"] < recorded[1]["test_accuracy"], "the network learned between the snapshots"
+    x = mnist_to_tensor(images)
+    final, last = model.calibrated_proba(x), snapshots[-1][1].calibrated_proba(x)
+    assert (final - last).abs().max() < 0.02
+    assert (final.argmax(1) == last.argmax(1)).float().mean() > 0.995
+    card = (trained / "README.md").read_text()
+    assert f"| 2 | {100 * recorded[1]['test_accuracy']:.2f}% |" in card
+
+
+def test_snapshot_epochs_are_checked(capsys):
+    for bad in ("0,1", "x"):
+        with pytest.raises(SystemExit):
+            train_script.parse_args(["--snapshots", bad])
+        assert "--snapshots" in capsys.readouterr().err
+    assert train_script.parse_args(["--snapshots", "5,1,5"]).snapshots == [1, 5]

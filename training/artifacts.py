@@ -55,6 +55,7 @@ def write_evaluation_artifacts(
     source: dict | None = None,
     refusal: dict | None = None,
     refused: torch.Tensor | None = None,
+    snapshots: list[dict] | None = None,
 ) -> dict:
     """Write metrics.json, confusion_matrix.png, misses.safetensors, misses.png (and training_curves.png; with
     ``refusal``, from ``training.refusal.evaluate_refusal``, reliability.png and coverage.png).
@@ -72,6 +73,7 @@ def write_evaluation_artifacts(
         "training": training,
         "source": source,
         "refusal": refusal,
+        "snapshots": snapshots or [],
     }
     misses = evaluation.misses(test_images, refused)
     misses.save(folder / MISSES_NAME)

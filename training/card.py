@@ -228,6 +228,7 @@ def render_model_card(
         ),
         weights_sha256=metrics["weights_sha256"],
         refusal=metrics.get("refusal"),
+        snapshots=metrics.get("snapshots") or [],
     )
 
 

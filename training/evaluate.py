@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> None:
             parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
             training=previous.get("training") if same_weights else None,
             history=previous.get("history") if same_weights else None,
+            snapshots=previous.get("snapshots") if same_weights else None,  # measured by training, beside the weights
             source=None if local else {"model": model_id, "revision": revision},
             refusal=refusal,
             refused=refused_mask(model, images),

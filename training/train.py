@@ -26,9 +26,10 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from mnist_hub.files import CARD_NAME, WEIGHTS_NAME
+from mnist_hub.files import CARD_NAME, SNAPSHOTS_NAME, WEIGHTS_NAME
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.preprocessing import mnist_to_tensor
+from mnist_hub.snapshots import load_snapshots, save_snapshots
 from training.artifacts import sha256_of, write_evaluation_artifacts
 from training.atomic import staged_directory
 from training.augment import random_affine, random_low_resolution
@@ -108,6 +109,7 @@ OVERRIDABLE = (
     "refuse_share",
 )
 OUTLIER_SHARE = 0.5  # each batch of digits comes with this many non-digits per digit
+SNAPSHOT_EPOCHS = "1,2,3,5,10,20"  # kept for Look inside (with the last): ~120 KB each in float16
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -154,6 +156,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="each correction counts as this many training digits (default: %(default)s)",
     )
+    p.add_argument(
+        "--snapshots",
+        default=SNAPSHOT_EPOCHS,
+        help="epochs whose weights are kept for Look inside, comma-separated, and the last (default: %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, mps")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
@@ -187,6 +194,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} cannot be negative")
     if args.ema is not None and not 0 <= args.ema < 1:
         p.error("--ema must be in [0, 1)")
+    try:
+        args.snapshots = sorted({int(e) for e in args.snapshots.split(",") if e.strip()})
+    except ValueError:
+        p.error(f"--snapshots takes epoch numbers separated by commas, not {args.snapshots!r}")
+    if any(e < 1 for e in args.snapshots):
+        p.error("--snapshots: epochs count from 1")
     return args
 
 
@@ -384,8 +397,10 @@ def write_model_folder(
     test_labels: torch.Tensor,
     training: dict,
     history: list[dict],
+    snapshots: dict[int, dict[str, torch.Tensor]],
 ) -> None:
-    """Weights, config, metrics, plots, misses and card, built aside and renamed into ``output_dir`` when complete."""
+    """Weights, config, snapshots, metrics, plots, misses and card, built aside and renamed into ``output_dir`` when
+    complete."""
     model = model.cpu().to(memory_format=torch.contiguous_format)
     refusal = evaluate_refusal(model, test_images, test_labels)
     print("\n" + refusal_report(refusal))
@@ -402,8 +417,26 @@ def write_model_folder(
             history=history,
             refusal=refusal,
             refused=refused_mask(model, test_images),
+            snapshots=snapshot_accuracies(staging / SNAPSHOTS_NAME, snapshots, model, test_images, test_labels),
         )
         write_model_card(staging)
+
+
+def snapshot_accuracies(
+    path: Path,
+    snapshots: dict[int, dict[str, torch.Tensor]],
+    model: ConvolutionalNetwork,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor,
+) -> list[dict]:
+    """Save the snapshots at ``path`` and measure each as it is read back (float16 weights): metrics.json's
+    ``snapshots``, the test accuracy after each kept epoch."""
+    save_snapshots(path, snapshots)
+    measured = []
+    for epoch, network in load_snapshots(path, model):
+        result = evaluate(network, test_images, test_labels)
+        measured.append({"epoch": epoch, "test_accuracy": round(result.accuracy, 6), "correct": result.correct})
+    return measured
 
 
 def train(args: argparse.Namespace, command: str) -> Path:
@@ -467,6 +500,7 @@ def train(args: argparse.Namespace, command: str) -> Path:
     trained = average.module if average is not None else model  # what is evaluated and saved
 
     history: list[dict] = []
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}  # epoch -> the evaluated weights then (training.snapshots)
     start = time.perf_counter()
     if resumed is not None:
         model.load_state_dict(resumed["model"])
@@ -477,6 +511,7 @@ def train(args: argparse.Namespace, command: str) -> Path:
         if average is not None:
             average.load_state_dict(resumed["average"])
         history = resumed["history"]
+        snapshots = resumed.get("snapshots", {})
         start -= history[-1]["seconds"]
         print(f"Resuming after epoch {resumed['epoch']} of {recipe.epochs} from {checkpoint}\n")
 
@@ -510,6 +545,8 @@ def train(args: argparse.Namespace, command: str) -> Path:
             f"test loss {test.loss:.4f} acc {format_accuracy(test.correct, test.total)}",
             flush=True,
         )
+        if epoch in args.snapshots or epoch == recipe.epochs:
+            snapshots[epoch] = {k: v.detach().cpu().clone() for k, v in trained.state_dict().items()}
         save_checkpoint(
             checkpoint,
             {
@@ -521,6 +558,7 @@ def train(args: argparse.Namespace, command: str) -> Path:
                 "generator": generator.get_state(),
                 "average": average.state_dict() if average is not None else None,
                 "history": history,
+                "snapshots": snapshots,
             },
         )
     wall_time = time.perf_counter() - start
@@ -538,7 +576,7 @@ def train(args: argparse.Namespace, command: str) -> Path:
         }
         print(f"Held-out corrections: {training['extra_data']['held_out_results']}")
     output_dir = Path(args.output_dir)
-    write_model_folder(output_dir, trained, final, test_images, test_labels, training, history)
+    write_model_folder(output_dir, trained, final, test_images, test_labels, training, history, snapshots)
     checkpoint.unlink(missing_ok=True)
     print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
     return output_dir
