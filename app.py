@@ -461,6 +461,9 @@ def answer_area(elem: str):
     return label, seen
 
 
+PRIVATE = {"api_visibility": "private"}  # a page event, not an API endpoint
+
+
 class FixRow(NamedTuple):
     row: gr.Group
     digit: gr.Radio
@@ -488,23 +491,141 @@ def correction_row(elem: str) -> FixRow:
     return FixRow(row, digit, number, send, status)
 
 
-def build_demo(
-    showcase: Showcase,
-    store: CorrectionStore | None = None,
-    *,
-    corrections_per_hour: int = CORRECTIONS_PER_HOUR,
-    trusted_proxies: int = TRUSTED_PROXIES,
-) -> gr.Blocks:
-    store = store if store is not None else corrections_store()
-    limits = (Quota(3600, corrections_per_hour), Quota(3600, CORRECTIONS_PER_HOUR_ALL))
-    drawing = reader(showcase, NOTHING_DRAWN, NOTHING_DRAWN, drawing=True)
-    picture = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False)
+class PictureTab(NamedTuple):
+    """A tab that reads a picture: its input, the answer, what the model saw, the correction row, and the reading
+    shown (kept in the session for a correction)."""
+
+    source: gr.components.Component
+    label: gr.Label
+    seen: gr.HTML
+    fix: FixRow
+    kept: gr.State
+
+
+def draw_tab() -> PictureTab:
+    with gr.Tab("Draw", id="draw"):
+        with gr.Row():
+            with gr.Column():
+                gr.HTML(PAD_HTML, elem_id="pad-box")
+                sketch = gr.Textbox(elem_id="sketch-data", show_label=False, container=False)
+            with gr.Column():
+                label, seen = answer_area("sketch")
+                fix = correction_row("sketch")
+        return PictureTab(sketch, label, seen, fix, gr.State())
+
+
+def upload_tab() -> PictureTab:
+    with gr.Tab("Upload", id="upload"):
+        with gr.Row():
+            with gr.Column():
+                upload = let_bad_files_through(
+                    refuse_malformed_values(
+                        gr.Image(
+                            label="A picture of a digit or a number (PNG, JPEG, WebP, GIF, BMP)",
+                            type="filepath",
+                            image_mode=None,
+                            sources=["upload", "clipboard"],
+                            elem_id="upload",
+                        ),
+                        UPLOAD_SHAPE,
+                    )
+                )
+            with gr.Column():
+                label, seen = answer_area("upload")
+                fix = correction_row("upload")
+        return PictureTab(upload, label, seen, fix, gr.State())
+
+
+class InsideTab(NamedTuple):
+    tab: gr.Tab
+    epoch: gr.Slider
+    view: gr.HTML
+
+
+def inside_tab(showcase: Showcase) -> InsideTab:
+    with gr.Tab("Look inside", id="inside") as tab:
+        gr.Markdown(
+            "What each layer of the network makes of your latest drawing or upload, as the notebook walks through "
+            "it: the 28x28 input, the maps of both convolutions before and after pooling, the dense layers, and "
+            "which pixels decided the answer.",
+            elem_id="inside-intro",
+        )
+        epochs = [e for e, _ in showcase.snapshots] or [0]
+        epoch = gr.Slider(
+            minimum=epochs[0],
+            maximum=epochs[-1],
+            value=epochs[-1],
+            step=1,
+            label="Weights after epoch",
+            info=f"{showcase.snapshots_note} Move it to see the network learn.",
+            visible=bool(showcase.snapshots),
+            elem_id="inside-epoch",
+        )
+        view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", label="Look inside", elem_id="inside-view")
+    return InsideTab(tab, epoch, view)
+
+
+def misses_for(showcase: Showcase):
+    """The Misses tab's handler: the gallery of one true digit and one answer, and what it shows, in a line."""
+
+    def misses(true: str, predicted: str):
+        answer = None if predicted == ANY else predicted if predicted == REFUSED else int(predicted)
+        items = showcase.gallery(true=None if true == ANY else int(true), predicted=answer)
+        tally = showcase.tally()
+        if showcase.misses is None or tally is None:
+            return items, "This model was published without `misses.safetensors`: there is nothing to show."
+        return items, (
+            f"Of the {tally['total']:,} MNIST test digits, the model answers **{tally['wrong']}** wrong and refuses "
+            f"**{tally['refused']}** as not a digit ({tally['refused_right']} of those it would have read right). "
+            f"**{len(items)}** shown. Captions: the true digit → the answer."
+        )
+
+    return misses
+
+
+def misses_tab(showcase: Showcase, demo: gr.Blocks) -> None:
     digits = [ANY] + [str(d) for d in range(10)]
+    with gr.Tab("Misses", id="misses"):
+        with gr.Row():
+            true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
+            predicted_digit = gr.Dropdown([*digits, REFUSED], value=ANY, label="Answer", elem_id="pred-digit")
+        note = gr.Markdown(elem_id="misses-note")
+        gallery = gr.Gallery(
+            show_label=False,
+            columns=4,
+            height="auto",
+            format="png",
+            object_fit="contain",
+            allow_preview=False,
+            elem_id="misses-gallery",
+        )
+    choice, shown, misses = [true_digit, predicted_digit], [gallery, note], misses_for(showcase)
+    for control in choice:
+        control.change(misses, choice, shown, api_visibility="private")
+    demo.load(misses, choice, shown, api_visibility="private")
+
+
+def model_tab(showcase: Showcase) -> None:
+    with gr.Tab("Model", id="model"):
+        card = f" — [its model card]({showcase.card_url})" if showcase.card_url else ""
+        gr.Markdown(
+            f"**Model:** {showcase.name}{card}\n\n**Test set:** {showcase.accuracy_text()}.\n\n{NETWORK}",
+            elem_id="model-info",
+        )
+        for name, title in ((CURVES_PNG, "Training curves"), (CONFUSION_PNG, "Confusion matrix")):
+            if name in showcase.images:
+                gr.Markdown(f"**{title}**")
+                gr.Image(str(showcase.images[name]), show_label=False, interactive=False, buttons=[])
+
+
+def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[Quota, Quota], proxies: int):
+    """The page's Send and the API's /send_correction, both storing into ``store`` under ``limits``."""
+    picture = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False)
 
     def send_shown(kept, digit: str | None, number: str, request: gr.Request) -> str:
         """The page's Send: a correction of exactly the reading the page shows (kept in the session)."""
         label = digit if kept is not None and len(kept) == 1 else number
-        return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies), file_names=False)
+        return correct(kept, label, store, showcase.name, limits, client_of(request, proxies), file_names=False)
 
     def send_correction(image, label: str, request: gr.Request) -> str:
         """Tell the demo what a picture it read wrong shows; the correction joins its public dataset.
@@ -524,100 +645,33 @@ def build_demo(
             return f"Not saved: {err}"
         if not kept:
             return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
-        return correct(kept, label, store, showcase.name, limits, client_of(request, trusted_proxies))
+        return correct(kept, label, store, showcase.name, limits, client_of(request, proxies))
 
-    def misses(true: str, predicted: str):
-        answer = None if predicted == ANY else predicted if predicted == REFUSED else int(predicted)
-        items = showcase.gallery(true=None if true == ANY else int(true), predicted=answer)
-        tally = showcase.tally()
-        if showcase.misses is None or tally is None:
-            return items, "This model was published without `misses.safetensors`: there is nothing to show."
-        return items, (
-            f"Of the {tally['total']:,} MNIST test digits, the model answers **{tally['wrong']}** wrong and refuses "
-            f"**{tally['refused']}** as not a digit ({tally['refused_right']} of those it would have read right). "
-            f"**{len(items)}** shown. Captions: the true digit → the answer."
-        )
+    return send_shown, send_correction
+
+
+def build_demo(
+    showcase: Showcase,
+    store: CorrectionStore | None = None,
+    *,
+    corrections_per_hour: int = CORRECTIONS_PER_HOUR,
+    trusted_proxies: int = TRUSTED_PROXIES,
+) -> gr.Blocks:
+    store = store if store is not None else corrections_store()
+    limits = (Quota(3600, corrections_per_hour), Quota(3600, CORRECTIONS_PER_HOUR_ALL))
+    drawing = reader(showcase, NOTHING_DRAWN, NOTHING_DRAWN, drawing=True)
+    picture = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False)
+    send_shown, send_correction = correction_sender(showcase, store, limits, trusted_proxies)
 
     with gr.Blocks(title=TITLE, delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}\n\nModel: {showcase.name} — {showcase.accuracy_text()}.")
+        latest = gr.State()  # the reading of the latest drawing or upload, for the Look inside tab
         with gr.Tabs(selected="draw") as tabs:
-            with gr.Tab("Draw", id="draw"):
-                with gr.Row():
-                    with gr.Column():
-                        gr.HTML(PAD_HTML, elem_id="pad-box")
-                        sketch = gr.Textbox(elem_id="sketch-data", show_label=False, container=False)
-                    with gr.Column():
-                        sketch_label, sketch_seen = answer_area("sketch")
-                        sketch_fix = correction_row("sketch")
-                sketch_kept = gr.State()
-            with gr.Tab("Upload", id="upload"):
-                with gr.Row():
-                    with gr.Column():
-                        upload = let_bad_files_through(
-                            refuse_malformed_values(
-                                gr.Image(
-                                    label="A picture of a digit or a number (PNG, JPEG, WebP, GIF, BMP)",
-                                    type="filepath",
-                                    image_mode=None,
-                                    sources=["upload", "clipboard"],
-                                    elem_id="upload",
-                                ),
-                                UPLOAD_SHAPE,
-                            )
-                        )
-                    with gr.Column():
-                        upload_label, upload_seen = answer_area("upload")
-                        upload_fix = correction_row("upload")
-                upload_kept = gr.State()
-                latest = gr.State()  # the reading of the latest drawing or upload, for the Look inside tab
-            with gr.Tab("Look inside", id="inside") as inside_tab:
-                gr.Markdown(
-                    "What each layer of the network makes of your latest drawing or upload, as the notebook walks "
-                    "through it: the 28x28 input, the maps of both convolutions before and after pooling, the dense "
-                    "layers, and which pixels decided the answer.",
-                    elem_id="inside-intro",
-                )
-                epochs = [e for e, _ in showcase.snapshots]
-                epoch = gr.Slider(
-                    minimum=epochs[0] if epochs else 0,
-                    maximum=epochs[-1] if epochs else 0,
-                    value=epochs[-1] if epochs else 0,
-                    step=1,
-                    label="Weights after epoch",
-                    info=f"{showcase.snapshots_note} Move it to see the network learn.",
-                    visible=bool(epochs),
-                    elem_id="inside-epoch",
-                )
-                inside_view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", label="Look inside", elem_id="inside-view")
-            with gr.Tab("Misses", id="misses"):
-                with gr.Row():
-                    true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
-                    predicted_digit = gr.Dropdown([*digits, REFUSED], value=ANY, label="Answer", elem_id="pred-digit")
-                misses_note = gr.Markdown(elem_id="misses-note")
-                gallery = gr.Gallery(
-                    show_label=False,
-                    columns=4,
-                    height="auto",
-                    format="png",
-                    object_fit="contain",
-                    allow_preview=False,
-                    elem_id="misses-gallery",
-                )
-                for control in (true_digit, predicted_digit):
-                    control.change(
-                        misses, [true_digit, predicted_digit], [gallery, misses_note], api_visibility="private"
-                    )
-                demo.load(misses, [true_digit, predicted_digit], [gallery, misses_note], api_visibility="private")
-            with gr.Tab("Model", id="model"):
-                card = f" — [its model card]({showcase.card_url})" if showcase.card_url else ""
-                gr.Markdown(
-                    f"**Model:** {showcase.name}{card}\n\n**Test set:** {showcase.accuracy_text()}.\n\n{NETWORK}",
-                    elem_id="model-info",
-                )
-                for name, title in ((CURVES_PNG, "Training curves"), (CONFUSION_PNG, "Confusion matrix")):
-                    if name in showcase.images:
-                        gr.Markdown(f"**{title}**")
-                        gr.Image(str(showcase.images[name]), show_label=False, interactive=False, buttons=[])
+            draw = draw_tab()
+            upload = upload_tab()
+            inside = inside_tab(showcase)
+            misses_tab(showcase, demo)
+            model_tab(showcase)
         gr.Markdown("**Examples** — a drawn 7, a phone photo of a 2, a number, a doodle (they open in Upload):")
         examples = gr.Dataset(
             components=[gr.Image(type="filepath", visible=False)],
@@ -628,34 +682,41 @@ def build_demo(
 
         # The page: answers with the correction row reset for every new picture, progress kept small.
         page = {"show_progress": "minimal", "api_visibility": "private", "trigger_mode": "always_last"}
-        sketch_outputs = [sketch_label, sketch_seen, sketch_kept, latest, *sketch_fix.resets]
-        sketch.change(page_answer(drawing, False), sketch, sketch_outputs, **page)
-        upload_outputs = [upload_label, upload_seen, upload_kept, latest, *upload_fix.resets]
-        upload.input(page_answer(picture, True), upload, [*upload_outputs, upload], **page)
+        sketch_outputs = [draw.label, draw.seen, draw.kept, latest, *draw.fix.resets]
+        draw.source.change(page_answer(drawing, False), draw.source, sketch_outputs, **page)
+        upload_outputs = [upload.label, upload.seen, upload.kept, latest, *upload.fix.resets]
+        upload.source.input(page_answer(picture, True), upload.source, [*upload_outputs, upload.source], **page)
         examples.click(
             lambda sample: (sample[0], gr.Tabs(selected="upload"), *page_answer(picture, False)(sample[0])),
             examples,
-            [upload, tabs, *upload_outputs],
+            [upload.source, tabs, *upload_outputs],
             **page,
         )
-        for fix, kept in ((sketch_fix, sketch_kept), (upload_fix, upload_kept)):
-            fix.send.click(send_shown, [kept, fix.digit, fix.number], fix.status, api_visibility="private")
-        inside_tab.select(lambda kept, e: look_inside_view(showcase, kept, e), [latest, epoch], inside_view, **page)
-        epoch.input(lambda kept, e: look_inside_view(showcase, kept, e), [latest, epoch], inside_view, **page)
+        for tab in (draw, upload):
+            tab.fix.send.click(send_shown, [tab.kept, tab.fix.digit, tab.fix.number], tab.fix.status, **PRIVATE)
+        view = lambda kept, epoch: look_inside_view(showcase, kept, epoch)  # noqa: E731
+        inside.tab.select(view, [latest, inside.epoch], inside.view, **page)
+        inside.epoch.input(view, [latest, inside.epoch], inside.view, **page)
 
         # The API (gradio_client, MCP): the same readings, each output named, errors raised.
         reading = gr.JSON(label="Reading", visible=False)
         api = gr.Button(visible=False)
         api_sketch = gr.Textbox(visible=False, label="Drawing")
-        outputs = [sketch_label, sketch_seen, reading]
-        api.click(read_drawing_tool(drawing), api_sketch, outputs, api_name="classify_sketch")
-        api.click(read_picture_tool(picture), upload, [upload_label, upload_seen, reading], api_name="classify_upload")
+        api.click(read_drawing_tool(drawing), api_sketch, [draw.label, draw.seen, reading], api_name="classify_sketch")
+        api.click(
+            read_picture_tool(picture), upload.source, [upload.label, upload.seen, reading], api_name="classify_upload"
+        )
         number_digits = gr.Textbox(visible=False, label="Digits")
-        api.click(read_number_tool(picture), upload, [number_digits, reading], api_name="classify_number")
+        api.click(read_number_tool(picture), upload.source, [number_digits, reading], api_name="classify_number")
         inside_json_out = gr.JSON(visible=False, label="Inside")
-        api.click(look_inside_tool(showcase, picture), upload, [inside_view, inside_json_out], api_name="look_inside")
+        api.click(
+            look_inside_tool(showcase, picture),
+            upload.source,
+            [inside.view, inside_json_out],
+            api_name="look_inside",
+        )
         label_in, result = gr.Textbox(visible=False, label="Label"), gr.Textbox(visible=False, label="Result")
-        api.click(send_correction, [upload, label_in], result, api_name="send_correction")
+        api.click(send_correction, [upload.source, label_in], result, api_name="send_correction")
     return demo
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import get_token
@@ -53,44 +54,77 @@ def check_config_file(path: Path, where: str) -> None:
         raise ModelLoadError(f"{CONFIG_NAME} of {where} is invalid: {err}.") from None
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a model was looked for, as its load errors name it."""
+
+    model_id: str
+    revision: str | None
+    local: bool
+
+    @property
+    def where(self) -> str:
+        return self.model_id + (f" at revision {self.revision}" if self.revision else "")
+
+    @property
+    def not_local(self) -> str:
+        return "" if self.local else f" (there is no local folder {self.model_id} either)"
+
+
+def missing_file(err: Exception, at: Place) -> str:
+    missing = next((name for name in (WEIGHTS_NAME, CONFIG_NAME) if name in str(err)), None)
+    if missing is None:
+        return f"Could not read {at.where}: {err}"
+    hint = " (a pickled pytorch_model.bin is never loaded)" if missing == WEIGHTS_NAME else ""
+    return f"{'Model folder' if at.local else 'Hub repo'} {at.where} has no {missing}{hint}."
+
+
+def download_failed(err: Exception, at: Place) -> str:
+    reason, token = str(err).splitlines()[0], get_token()
+    if token:  # the token of a private repo is never shown
+        reason = reason.replace(token, "***")
+    return f"Could not download {at.where}: {reason}"
+
+
+def weights_mismatch(err: Exception, at: Place) -> str:
+    reason = " ".join(str(err).split())[:300] or type(err).__name__  # torch names the tensors on later lines
+    return f"Weights of {at.where} do not match its {CONFIG_NAME}: {reason}"
+
+
+# What the Hub, safetensors or torch raise while a model loads, and the line said instead; the first match counts.
+LOAD_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], Callable[[Exception, Place], str]], ...] = (
+    (
+        RepositoryNotFoundError,
+        lambda err, at: f"Hub repo {at.model_id} was not found (or you have no access to it){at.not_local}.",
+    ),
+    (RevisionNotFoundError, lambda err, at: f"Hub repo {at.model_id} has no revision {at.revision}."),
+    (
+        LocalEntryNotFoundError,
+        lambda err, at: f"Model {at.where} is not in the local Hub cache and the Hub cannot be reached{at.not_local}.",
+    ),
+    ((EntryNotFoundError, FileNotFoundError), missing_file),  # a file missing from a repo or a folder
+    (HFValidationError, lambda err, at: f"{at.model_id!r} is neither a model folder nor a valid Hub repo id."),
+    (HfHubHTTPError, download_failed),
+    (ConfigError, lambda err, at: f"{CONFIG_NAME} of {at.where} is invalid: {err}."),
+    (SafetensorError, lambda err, at: f"{WEIGHTS_NAME} of {at.where} is corrupt: {err}"),
+    ((RuntimeError, TypeError, ValueError), weights_mismatch),
+    (OSError, lambda err, at: f"Could not read {at.where}: {err}"),
+)
+
+
 @contextmanager
 def load_errors(model_id: str, revision: str | None, local: bool) -> Iterator[None]:
-    """Whatever the Hub, safetensors or torch raise while a model loads, as ``ModelLoadError`` in one line."""
-    where = f"{model_id}" + (f" at revision {revision}" if revision else "")
-    not_local = "" if local else f" (there is no local folder {model_id} either)"
+    """Whatever the Hub, safetensors or torch raise while a model loads (``LOAD_ERRORS``), as ``ModelLoadError``
+    in one line."""
     try:
         yield
     except ModelLoadError:
         raise
-    except RepositoryNotFoundError:
-        raise ModelLoadError(f"Hub repo {model_id} was not found (or you have no access to it){not_local}.") from None
-    except RevisionNotFoundError:
-        raise ModelLoadError(f"Hub repo {model_id} has no revision {revision}.") from None
-    except LocalEntryNotFoundError:
-        reason = "is not in the local Hub cache and the Hub cannot be reached"
-        raise ModelLoadError(f"Model {where} {reason}{not_local}.") from None
-    except (EntryNotFoundError, FileNotFoundError) as err:  # a file missing from a repo or a folder
-        missing = next((name for name in (WEIGHTS_NAME, CONFIG_NAME) if name in str(err)), None)
-        if missing is None:
-            raise ModelLoadError(f"Could not read {where}: {err}") from None
-        hint = " (a pickled pytorch_model.bin is never loaded)" if missing == WEIGHTS_NAME else ""
-        raise ModelLoadError(f"{'Model folder' if local else 'Hub repo'} {where} has no {missing}{hint}.") from None
-    except HFValidationError:
-        raise ModelLoadError(f"{model_id!r} is neither a model folder nor a valid Hub repo id.") from None
-    except HfHubHTTPError as err:
-        reason, token = str(err).splitlines()[0], get_token()
-        if token:  # the token of a private repo is never shown
-            reason = reason.replace(token, "***")
-        raise ModelLoadError(f"Could not download {where}: {reason}") from None
-    except ConfigError as err:
-        raise ModelLoadError(f"{CONFIG_NAME} of {where} is invalid: {err}.") from None
-    except SafetensorError as err:
-        raise ModelLoadError(f"{WEIGHTS_NAME} of {where} is corrupt: {err}") from None
-    except (RuntimeError, TypeError, ValueError) as err:
-        reason = " ".join(str(err).split())[:300] or type(err).__name__  # torch names the tensors on later lines
-        raise ModelLoadError(f"Weights of {where} do not match its {CONFIG_NAME}: {reason}") from None
-    except OSError as err:
-        raise ModelLoadError(f"Could not read {where}: {err}") from None
+    except Exception as err:
+        for kinds, say in LOAD_ERRORS:
+            if isinstance(err, kinds):
+                raise ModelLoadError(say(err, Place(model_id, revision, local))) from None
+        raise
 
 
 def load_model(

@@ -10,7 +10,6 @@ The app, the evaluation scripts, the command line and the tests all use this one
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import warnings
@@ -52,8 +51,6 @@ NUMBER_GAP = 1.0  # a number's next digit, on the same line, lies within this sh
 POLARITY_TAIL = 1.0  # percent of a photo's pixels at each end that tell light strokes from dark (light_strokes)
 EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # pieces of ink are pixels touching by an edge or a corner
 EIGHT_NEIGHBOURS.setflags(write=False)
-UNIT = np.arange(256, dtype=np.float32) / 255.0  # each 8-bit grey level as a value in [0, 1]
-UNIT.setflags(write=False)
 
 
 class ImageError(ValueError):
@@ -96,7 +93,7 @@ def prepare_ink(ink: np.ndarray) -> torch.Tensor:
 
 def to_grey(image: Any) -> np.ndarray | None:
     """Any accepted input as an HxW grey array (at most MAX_SIDE on a side), transparency flattened: float32 in
-    [0, 1], or the uint8 levels of an 8-bit picture without transparency (``unit`` gives their float32 values)."""
+    [0, 1]."""
     if isinstance(image, Mapping):  # Gradio's ImageEditor / Sketchpad value
         if "composite" not in image:
             raise ImageError("The sketch value has no 'composite' image.")
@@ -109,8 +106,7 @@ def to_grey(image: Any) -> np.ndarray | None:
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[:, :, 0]
         if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)):
-            opaque = image.ndim == 3 and image.shape[2] == 4 and is_opaque(image)
-            return flatten(*pil_to_array(Image.fromarray(image), opaque))  # Pillow's C conversions are the fastest
+            return flatten(*pil_to_array(Image.fromarray(image)))  # Pillow's C conversions are the fastest
     if isinstance(image, Image.Image):
         return flatten(*pil_to_array(image))
     if isinstance(image, np.ndarray):
@@ -183,23 +179,8 @@ def check_image_file(source: str | os.PathLike | BinaryIO, name: str, limit: int
         raise ImageError(f"{name} is not an image file Pillow can read ({err}).") from None
 
 
-def is_opaque(rgba: np.ndarray) -> bool:
-    """True when a uint8 HxWx4 array's alpha is 255 everywhere, as in Gradio's sketch composite.
-
-    Each pixel's four bytes read as one little-endian uint32 put alpha in the top byte: one pass over the pixels
-    without a copy, about a tenth of Pillow's ``getchannel("A").getextrema()`` (which copies the channel first).
-    """
-    if rgba.flags.c_contiguous:
-        return int(rgba.view("<u4").min()) >= 0xFF000000
-    return bool(rgba[:, :, 3].min() == 255)
-
-
-def pil_to_array(img: Image.Image, opaque: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """Grey values and alpha (or None) in [0, 1], after downscaling to at most MAX_SIDE; a picture without
-    transparency keeps its 8-bit grey levels (uint8), which ``unit`` turns into the same values.
-
-    ``opaque``: the caller has already found the alpha channel to be 255 everywhere (``is_opaque``).
-    """
+def pil_to_array(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Grey values and alpha (or None) in [0, 1], after downscaling to at most MAX_SIDE."""
     if img.width < 1 or img.height < 1:
         raise ImageError("The image has no pixels.")
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
@@ -208,13 +189,13 @@ def pil_to_array(img: Image.Image, opaque: bool = False) -> tuple[np.ndarray, np
         values = values / (peak if img.mode != "F" or values.max() > 1 else 1.0)
         return shrink_array(np.clip(values, 0, 1)), None
     has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
-    if opaque or (img.mode in ("RGBA", "LA") and img.getchannel("A").getextrema()[0] == 255):
+    if img.mode in ("RGBA", "LA") and img.getchannel("A").getextrema()[0] == 255:
         has_alpha = False  # an opaque canvas with an alpha channel, as Gradio's sketch composite is
     if max(img.size) > MAX_SIDE:
         img = img.convert("RGBA" if has_alpha else "RGB")
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     if not has_alpha:
-        return np.asarray(img.convert("L")), None  # 8-bit levels, as extract_ink reads them (levels_ink, unit)
+        return np.asarray(img.convert("L"), dtype=np.float32) / 255.0, None
     # "LA": Pillow's luminance of the colour (ITU-R 601) beside the alpha, both in C.
     grey_alpha = np.asarray(img.convert("RGBA").convert("LA"), dtype=np.float32) / 255.0
     return grey_alpha[:, :, 0], grey_alpha[:, :, 1]
@@ -280,20 +261,18 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     A drawing's background is one level, read from the whole picture; a light border means dark ink. A photo's
     is not: when the background is not one flat value and the light is uneven (see ``photo_ink``), the paper is
     estimated pixel by pixel instead. A drawing pays only for the flatness check on a sample. ``grey`` is
-    ``to_grey``'s: float32 in [0, 1] or uint8 levels.
+    ``to_grey``'s: float32 in [0, 1].
     """
-    border = unit(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     step = max(1, int(np.sqrt(grey.size / 4096)))  # the median of a ~4k-pixel sample is plenty
-    sample = unit(grey[::step, ::step])
-    background = median(sample)  # the paper's level
+    sample = grey[::step, ::step]
+    background = float(np.median(sample))  # the paper's level
     flat = np.count_nonzero(np.abs(sample - background) <= FLAT) >= FLAT_SHARE * sample.size  # a digital canvas
     if not flat and min(grey.shape) >= PHOTO_MIN_SIDE:
-        photo = photo_ink(unit(grey))
+        photo = photo_ink(grey)
         if photo is not None:
             return photo if photo.size else None
-    dark = median(border) > 0.5
-    if grey.dtype == np.uint8:
-        return levels_ink(grey, background, dark)
+    dark = float(np.median(border)) > 0.5
     ink = background - grey if dark else grey - background
     contrast = float(ink.max())
     if contrast < MIN_CONTRAST:
@@ -305,27 +284,6 @@ def extract_ink(grey: np.ndarray) -> np.ndarray | None:
     return scaled_ink(ink[box], contrast)
 
 
-def levels_ink(levels: np.ndarray, background: float, dark: bool) -> np.ndarray | None:
-    """``extract_ink``'s one-level path for uint8 grey levels, with the same numbers: each step's arithmetic is
-    done once for each of the 256 levels, and the picture is only compared, cropped and looked up (a sketch's
-    every pixel once, not through five float passes).
-
-    The ink of a level falls as the level rises (dark ink; rises for light ink), and rounding keeps that order,
-    so the pixels at or above a share of the contrast are those on one side of a single level.
-    """
-    ink = background - UNIT if dark else UNIT - background  # the ink of each level, as float32
-    contrast = float(ink[levels.min() if dark else levels.max()])
-    if contrast < MIN_CONTRAST:
-        return None
-    inked = np.flatnonzero(ink >= INK_THRESHOLD * contrast)  # the levels counted as ink: one run, up to 0 or 255
-    # a Python int: against numpy's int64 the uint8 picture would be compared as int64, ten times slower
-    mask = levels <= int(inked.max()) if dark else levels >= int(inked.min())
-    box = bounding_box(mask)
-    if box is None or (box == whole(levels) and is_scattered(mask, np.take(ink, levels))):
-        return None
-    return scaled_ink(ink, contrast).take(np.ascontiguousarray(levels[box]))  # take is slow on a strided crop
-
-
 def scaled_ink(ink: np.ndarray, contrast: float) -> np.ndarray:
     """``ink`` divided by its contrast, what is fainter than ``INK_THRESHOLD`` of it dropped, capped at 1: the
     last step of every path of ``extract_ink``."""
@@ -334,25 +292,9 @@ def scaled_ink(ink: np.ndarray, contrast: float) -> np.ndarray:
     return np.minimum(scaled, 1.0, out=scaled)
 
 
-def unit(grey: np.ndarray) -> np.ndarray:
-    """Grey values as float32 in [0, 1]: uint8 levels divided by 255 (``UNIT``'s values; on a photo's million
-    pixels this is faster than looking them up), anything else as it is."""
-    return grey.astype(np.float32) / 255.0 if grey.dtype == np.uint8 else grey
-
-
 def whole(picture: np.ndarray) -> tuple[slice, slice]:
     """The bounding box of every pixel of ``picture``, as ``bounding_box`` gives it."""
     return slice(0, picture.shape[0]), slice(0, picture.shape[1])
-
-
-def median(values: np.ndarray) -> float:
-    """``np.median`` of an array, the same value, without its generality's overhead (it runs on every picture)."""
-    values = values.ravel()
-    half = values.size // 2
-    if values.size % 2:
-        return float(np.partition(values, half)[half])
-    low, high = np.partition(values, (half - 1, half))[half - 1 : half + 1]
-    return float((low + high) / 2)  # in the array's precision, as np.median's mean of the two
 
 
 def bounding_box(mask: np.ndarray) -> tuple[slice, slice] | None:
@@ -391,8 +333,8 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
     if float(np.percentile(inner, 95) - np.percentile(inner, 5)) < UNEVEN_BACKGROUND:
         return None
     ink = np.clip(1.0 - small / np.maximum(background, 1e-3), 0.0, 1.0)
-    centre = median(ink)
-    noise = 1.4826 * median(np.abs(ink - centre))
+    centre = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - centre)))
     contrast = float(np.percentile(ink, 99.9))
     if contrast - centre < MIN_CONTRAST:
         return np.zeros((0, 0), dtype=np.float32)
@@ -484,82 +426,35 @@ def is_scattered(mask: np.ndarray, ink: np.ndarray) -> bool:
 def stroke_width(mask: np.ndarray | torch.Tensor) -> float:
     """Estimated stroke width in pixels of a boolean mask: 2 x area / boundary pixels (exact for long strokes)."""
     mask = np.asarray(mask, dtype=bool)
-    eroded = square_filter(mask, 3, np.minimum)  # a 3x3 erosion, outside the picture background
+    eroded = ndimage.binary_erosion(mask, EIGHT_NEIGHBOURS, border_value=0)  # outside the picture: background
     area = int(np.count_nonzero(mask))
     boundary = area - int(np.count_nonzero(eroded))
     return 2.0 * area / boundary if boundary > 0 else 1.0
-
-
-def max_shrink(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``ink`` downscaled to ``size`` by taking each output pixel's maximum over its window, the windows of
-    ``adaptive_max_pool2d`` (start floor(i*H/n), end ceil((i+1)*H/n)): no stroke is lost however thin.
-
-    One running maximum of whole rows (then columns) per step into the widest window (``window_lines``): a few
-    vectorised passes, far cheaper than gathering every window."""
-    for axis, n in enumerate(size):
-        first, *rest = window_lines(ink.shape[axis], n)
-        out = ink.take(first, axis=axis)
-        for lines in rest:
-            np.maximum(out, ink.take(lines, axis=axis), out=out)
-        ink = out
-    return ink
-
-
-@functools.lru_cache(maxsize=256)  # at most about 10 KB each
-def window_lines(length: int, n: int) -> tuple[np.ndarray, ...]:
-    """For ``max_shrink``, ``length`` lines into ``n``: the line each output reads at each step into its window
-    (its last line again where the window is shorter than the widest). Pictures come in a few sizes, so the
-    plans are kept rather than worked out for every picture."""
-    starts = np.arange(n) * length // n
-    ends = -(-(np.arange(1, n + 1) * length) // n)
-    plan = tuple(np.minimum(starts + step, ends - 1) for step in range(int((ends - starts).max())))
-    for lines in plan:
-        lines.setflags(write=False)
-    return plan
-
-
-def square_filter(ink: np.ndarray, size: int, combine: np.ufunc) -> np.ndarray:
-    """``ndimage.maximum_filter`` (``combine=np.maximum``) or ``minimum_filter`` (``np.minimum``) of ``ink`` over
-    an odd ``size`` x ``size`` square, zero outside the picture (``mode="constant", cval=0``): the same values from
-    ``size - 1`` whole-array passes per axis, about twice as fast as scipy's on the working box."""
-    reach = size // 2
-    for _ in range(2):  # down the columns, then (transposed) along the rows
-        length = ink.shape[0]
-        padded = np.zeros((length + 2 * reach, ink.shape[1]), dtype=ink.dtype)
-        padded[reach : reach + length] = ink
-        out = padded[:length].copy()
-        for shift in range(1, size):
-            combine(out, padded[shift : shift + length], out=out)
-        ink = out.T
-    return ink
 
 
 def fit_in_box(ink: np.ndarray) -> np.ndarray:
     """The cropped ink fitted into BOX x BOX keeping its aspect ratio, strokes as thick as MNIST's.
 
     Works at WORK_SCALE x the box size: a max-pool downscale keeps thin strokes, a dilation brings thin
-    strokes up to MNIST's width and an erosion thins thick ones towards it, then area averaging anti-aliases
-    down to the box. (numpy and scipy for the per-pixel steps: on one small picture they cost a fraction of the
-    equivalent torch calls.) Strokes more than ``THICK_SLACK`` px thicker than MNIST's are thinned: 0.5 read
-    179 instead of 190 of 18,000 redrawn held-out training digits wrong (1.0 before; 3,000 digits stored, 800
-    desk photos and 3,000 seen at 8x8: the same, the same, one more wrong).
+    strokes up to MNIST's width and an erosion thins thick ones towards it (``THICK_SLACK``, measured in
+    benchmarks/README.md), then area averaging anti-aliases down to the box.
     """
     ink = np.ascontiguousarray(ink, dtype=np.float32)
     height, width = ink.shape
     work = BOX * WORK_SCALE
     scale = work / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))
-    if scale < 1:
-        ink = max_shrink(ink, size)
+    if scale < 1:  # max-pooling keeps thin strokes however much smaller the box is
+        ink = F.adaptive_max_pool2d(torch.from_numpy(ink[None, None]), size).numpy()[0, 0]
     else:
         t = F.interpolate(torch.from_numpy(ink[None, None]), size=size, mode="bilinear", align_corners=False)
         ink = t.numpy()[0, 0]
     target = STROKE_WIDTH * WORK_SCALE
     change = round(target - stroke_width(ink > 0.5))
     if change >= 2:  # thin pen: dilate
-        ink = square_filter(ink, min(change, 4 * WORK_SCALE) | 1, np.maximum)
+        ink = ndimage.maximum_filter(ink, min(change, 4 * WORK_SCALE) | 1, mode="constant", cval=0.0)
     elif change <= -THICK_SLACK * WORK_SCALE:  # thick pen: erode towards MNIST's width
-        ink = square_filter(ink, min(-change, 4 * WORK_SCALE) | 1, np.minimum)
+        ink = ndimage.minimum_filter(ink, min(-change, 4 * WORK_SCALE) | 1, mode="constant", cval=0.0)
     height, width = ink.shape
     scale = BOX / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))

@@ -344,15 +344,6 @@ def test_things_that_are_not_images(bad):
         prepare_image(bad)
 
 
-def test_max_shrink_is_adaptive_max_pooling():
-    """The numpy downscale of fit_in_box keeps torch's adaptive max-pool windows exactly (overlapping or not)."""
-    rng = np.random.default_rng(3)
-    for height, width, size in [(214, 159, (80, 59)), (81, 80, (80, 79)), (1000, 37, (80, 3)), (7, 300, (2, 80))]:
-        ink = rng.random((height, width), dtype=np.float32)
-        expected = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(ink)[None, None], size)[0, 0]
-        assert np.array_equal(pp.max_shrink(ink, size), expected.numpy()), (height, width, size)
-
-
 def test_stroke_width_erodes_as_scipy_does():
     """stroke_width's shifted ANDs are the 3x3 binary erosion (outside counts as background), on random masks."""
     rng = np.random.default_rng(5)
@@ -363,69 +354,6 @@ def test_stroke_width_erodes_as_scipy_does():
         boundary = int(mask.sum()) - int(eroded.sum())
         expected = 2.0 * int(mask.sum()) / boundary if boundary > 0 else 1.0
         assert stroke_width(mask) == expected, (height, width)
-
-
-def test_median_is_numpys():
-    """The background level's median is np.median's value, for odd and even sizes and strided samples."""
-    rng = np.random.default_rng(6)
-    for size in (1, 2, 3, 4, 97, 280):
-        levels = (rng.integers(0, 256, (size, size + 1)) // 64 * 64 / 255).astype(np.float32)  # a canvas: few values
-        smooth = rng.random((size, size + 1))  # a photo: the two middle values differ, their mean is rounded
-        for grey in (levels, smooth.astype(np.float32), smooth):
-            for sample in (grey, grey[::3, ::2], grey[0]):
-                assert pp.median(sample) == float(np.median(sample)), (size, sample.shape, sample.dtype)
-
-
-def test_is_opaque_reads_the_alpha_channel():
-    """The uint32 view finds a single translucent pixel anywhere, also in a non-contiguous array."""
-    rng = np.random.default_rng(8)
-    rgba = rng.integers(0, 256, (37, 41, 4), dtype=np.uint8)
-    rgba[:, :, 3] = 255
-    assert pp.is_opaque(rgba) and pp.is_opaque(rgba[:, ::2])
-    for y, x in ((0, 0), (36, 40), (17, 3)):
-        hole = rgba.copy()
-        hole[y, x, 3] = 254
-        assert not pp.is_opaque(hole) and not pp.is_opaque(np.asfortranarray(hole)), (y, x)
-    for array in (rgba, hole):  # the array's shortcut gives what Pillow's own alpha check gives
-        assert np.array_equal(pp.to_grey(array), pp.to_grey(Image.fromarray(array)))
-
-
-def test_eight_bit_levels_give_the_float_paths_ink_exactly(mnist_test):
-    """extract_ink reads uint8 grey levels through a table (levels_ink): the same numbers as the float path."""
-    from training.synthetic import photograph, redraw
-
-    rng = np.random.default_rng(3)
-    digit = mnist_test[0][0].numpy()
-    pictures = [
-        np.asarray(draw(SEVEN, width=9).convert("L")),  # dark ink on white
-        np.asarray(draw(FOUR, ink="white", paper="black").convert("L")),  # light ink on black
-        np.asarray(redraw(digit, rng).convert("RGBA").convert("LA"))[:, :, 1],  # a redrawn digit's ink, light
-        digit,  # MNIST as stored
-        np.asarray(photograph(digit, rng).convert("L")),  # the photo path
-        rng.integers(0, 256, (64, 64), dtype=np.uint8),  # grain all over: whatever it gives, the same both ways
-        np.where(rng.random((64, 64)) < 0.15, 255, 0).astype(np.uint8),  # scattered specks: None both ways
-        np.full((50, 50), 200, dtype=np.uint8),  # uniform: None both ways
-        np.where(np.eye(40, dtype=bool), 190, 200).astype(np.uint8),  # too faint: None both ways
-    ]
-    for k, levels in enumerate(pictures):
-        by_levels, by_values = pp.extract_ink(levels), pp.extract_ink(pp.unit(levels))
-        assert (by_levels is None) == (by_values is None), k
-        assert by_levels is None or np.array_equal(by_levels, by_values), k
-    assert all(pp.extract_ink(p) is not None for p in pictures[:5])
-    assert all(pp.extract_ink(p) is None for p in pictures[6:])
-    levels = np.arange(256, dtype=np.uint8)
-    assert np.array_equal(pp.unit(levels), pp.UNIT) and pp.unit(levels).dtype == np.float32
-
-
-def test_square_filter_is_scipys():
-    """The dilation and erosion of fit_in_box give scipy's maximum_filter / minimum_filter values exactly."""
-    rng = np.random.default_rng(9)
-    for height, width in ((1, 1), (2, 7), (80, 59), (33, 80)):
-        ink = (rng.random((height, width)) * (rng.random((height, width)) > 0.6)).astype(np.float32)
-        for size in (3, 5, 9, 17):
-            for combine, scipy_filter in ((np.maximum, ndimage.maximum_filter), (np.minimum, ndimage.minimum_filter)):
-                expected = scipy_filter(ink, size=size, mode="constant", cval=0.0)
-                assert np.array_equal(pp.square_filter(ink, size, combine), expected), (height, width, size)
 
 
 @pytest.mark.parametrize(

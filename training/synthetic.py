@@ -83,15 +83,7 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
     notebook = style == "notebook"
     if style not in ("desk", "notebook"):
         raise ValueError(f"unknown photo style {style!r}")
-    side = int(rng.integers(320, 900))
-    size = int(side * rng.uniform(0.3, 0.65))
-    extent = tuple(max(1, round(size * n / max(digit.shape))) for n in digit.shape)  # (size, size) for a digit
-    ink = torch.from_numpy(digit.astype(np.float32) / 255)[None, None]
-    ink = F.interpolate(ink, size=extent, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1).numpy()
-    alpha = np.zeros((side, side), dtype=np.float32)
-    top, left = (int(rng.integers(int(0.1 * side), int(0.9 * side) - n + 1)) for n in extent)
-    alpha[top : top + extent[0], left : left + extent[1]] = ink
-    alpha = np.clip(alpha * rng.uniform(1.0, 1.6), 0, 1)  # a pen's ink saturates
+    side, alpha = ink_on_page(digit, rng)
     paper = np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.86, 0.98)]) * rng.uniform(0.8, 0.97)
     if notebook:
         colours = [(0.25, 0.25, 0.27), (0.45, 0.45, 0.47), (0.05, 0.05, 0.1), (0.55, 0.1, 0.1)]  # pencils, felt, red
@@ -100,18 +92,47 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
     colour = np.array(colours[int(rng.integers(len(colours)))]) + rng.normal(0, 0.03, 3)
     opacity = rng.uniform(0.75, 1.0)
     picture = paper[None, None] * np.ones((side, side, 1), dtype=np.float32)
-    if notebook:  # ruled or squared paper in faint blue
-        pitch = int(side * rng.uniform(0.05, 0.09))
-        offset = int(rng.integers(pitch))
-        lines = np.zeros((side, side), dtype=np.float32)
-        lines[offset::pitch, :] = 1
-        if rng.random() < 0.5:
-            lines[:, offset::pitch] = 1
-        line_colour = np.array([0.55, 0.7, 0.9])
-        strength = rng.uniform(0.25, 0.5) * lines[..., None]
-        picture = picture * (1 - strength) + line_colour * strength
+    if notebook:
+        picture = ruled(picture, rng)
     a = (alpha * opacity)[..., None]
     picture = picture * (1 - a) + colour[None, None] * a
+    picture = picture * lighting(side, rng, notebook)[..., None]
+    if notebook:  # chroma noise: each channel its own
+        picture = picture + rng.normal(0, rng.uniform(0.01, 0.035), picture.shape)
+    else:  # grain: the same in all channels
+        picture = picture + rng.normal(0, rng.uniform(0.01, 0.04), (side, side, 1))
+    return snapped(Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8), "RGB"), rng, notebook)
+
+
+def ink_on_page(digit: np.ndarray, rng: np.random.Generator) -> tuple[int, np.ndarray]:
+    """The page's side and the ink's opacity on it: the digit 30-65 % of the page, away from its edges."""
+    side = int(rng.integers(320, 900))
+    size = int(side * rng.uniform(0.3, 0.65))
+    extent = tuple(max(1, round(size * n / max(digit.shape))) for n in digit.shape)  # (size, size) for a digit
+    ink = torch.from_numpy(digit.astype(np.float32) / 255)[None, None]
+    ink = F.interpolate(ink, size=extent, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1).numpy()
+    alpha = np.zeros((side, side), dtype=np.float32)
+    top, left = (int(rng.integers(int(0.1 * side), int(0.9 * side) - n + 1)) for n in extent)
+    alpha[top : top + extent[0], left : left + extent[1]] = ink
+    return side, np.clip(alpha * rng.uniform(1.0, 1.6), 0, 1)  # a pen's ink saturates
+
+
+def ruled(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Notebook paper: ruled or squared in faint blue."""
+    side = picture.shape[0]
+    pitch = int(side * rng.uniform(0.05, 0.09))
+    offset = int(rng.integers(pitch))
+    lines = np.zeros((side, side), dtype=np.float32)
+    lines[offset::pitch, :] = 1
+    if rng.random() < 0.5:
+        lines[:, offset::pitch] = 1
+    line_colour = np.array([0.55, 0.7, 0.9])
+    strength = rng.uniform(0.25, 0.5) * lines[..., None]
+    return picture * (1 - strength) + line_colour * strength
+
+
+def lighting(side: int, rng: np.random.Generator, notebook: bool) -> np.ndarray:
+    """How much light falls on each point of the page: a spotlight or a gradient, and often a shadow."""
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
     if notebook:  # a spotlight and a vignette
         cy, cx = rng.uniform(0, 1, 2)
@@ -132,12 +153,12 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
             softness = rng.uniform(0.005, 0.05)
         shade = 1.0 / (1.0 + np.exp(np.clip(distance / softness, -50, 50)))
         light = light * (1 - rng.uniform(0.25, 0.5) * shade)
-    picture = picture * light[..., None]
-    if notebook:  # chroma noise: each channel its own
-        picture = picture + rng.normal(0, rng.uniform(0.01, 0.035), picture.shape)
-    else:  # grain: the same in all channels
-        picture = picture + rng.normal(0, rng.uniform(0.01, 0.04), (side, side, 1))
-    image = Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8), "RGB")
+    return light
+
+
+def snapped(image: Image.Image, rng: np.random.Generator, notebook: bool) -> Image.Image:
+    """The page as a phone takes it: askew or in perspective with the table around, blurred, JPEG-compressed."""
+    side = image.width
     table = tuple(int(v) for v in rng.uniform(20, 140, 3))
     if notebook:  # the phone held askew: a rotation, the table in the corners
         image = image.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR, expand=False, fillcolor=table)

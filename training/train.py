@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -36,7 +36,7 @@ from training.augment import random_affine, random_low_resolution
 from training.card import write_model_card
 from training.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from training.data import DataError, load_mnist
-from training.extra_data import held_out_figures, load_extra_data
+from training.extra_data import ExtraData, held_out_figures, load_extra_data
 from training.metrics import Evaluation, evaluate, format_accuracy
 from training.outliers import make_outliers
 from training.push import add_push_arguments
@@ -293,24 +293,22 @@ def make_optimizer(
 
 
 def train_epoch(
-    model: ConvolutionalNetwork,
-    x_train: torch.Tensor,
-    y_train: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
-    recipe: Recipe,
-    generator: torch.Generator,
-    average: AveragedModel | None,
-    desc: str,
-    quiet: bool,
-    outliers: torch.Tensor | None = None,
+    state: TrainingState, data: TrainingData, recipe: Recipe, desc: str, quiet: bool, outliers: bool
 ) -> tuple[float, float]:
-    """One pass over the shuffled training images in batches, updating ``average`` (the weights' moving average,
-    if any) after every step; returns (mean loss, accuracy) on the training batches.
+    """One pass over the shuffled training images in batches, updating the weights' moving average (if any) after
+    every step; returns (mean loss, accuracy) on the training batches.
 
     With ``outliers`` (outlier exposure, Hendrycks et al. 2019), each batch also holds random non-digits, augmented
     alike, whose loss is the cross-entropy to the uniform distribution: the network learns to answer "no digit in
     particular" for them, which is what its ``digit_score`` then reads."""
+    model, optimizer, scheduler, generator, average = (
+        state.model,
+        state.optimizer,
+        state.scheduler,
+        state.generator,
+        state.average,
+    )
+    x_train, y_train, outliers = data.x_train, data.y_train, data.outliers if outliers else None
     model.train()
     batches = torch.randperm(len(x_train), generator=generator).to(x_train.device).split(recipe.batch_size)
     progress = tqdm(batches, desc=desc, disable=quiet, unit="batch", mininterval=0.5)
@@ -439,23 +437,26 @@ def snapshot_accuracies(
     return measured
 
 
-def train(args: argparse.Namespace, command: str) -> Path:
-    """Train as ``args`` say and write the model folder; ``command`` is recorded as the way to reproduce it."""
-    recipe = recipe_for(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    generator = make_deterministic(args.seed, device)
-    run = run_settings(args, device)
-    checkpoint = checkpoint_path(args.output_dir)
-    resumed = load_checkpoint(checkpoint, run) if args.resume else None
-    if resumed is None and checkpoint.exists():
-        print(f"Starting over: {checkpoint} (an unfinished run) will be replaced; --resume continues it.\n")
+@dataclass
+class TrainingData:
+    """What a run trains on: the training digits (held-out ones taken out, corrections added), the held-out digits
+    for calibration, the test set, the corrections, and the non-digits for outlier exposure."""
 
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_held: torch.Tensor | None
+    y_held: torch.Tensor | None
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    extra: ExtraData | None
+    outliers: torch.Tensor | None
+
+
+def load_data(args: argparse.Namespace, recipe: Recipe, device: torch.device) -> TrainingData:
+    """MNIST as the flags say (limits, held-out digits, users' corrections) and the generated non-digits."""
     train_images, train_labels = load_mnist(args.data_dir, train=True)
     test_images, test_labels = load_mnist(args.data_dir, train=False)
     train_images, train_labels = train_images[: args.train_limit], train_labels[: args.train_limit]
-    test_images, test_labels = test_images[: args.test_limit], test_labels[: args.test_limit]
     # channels_last makes the small convolutions and poolings markedly faster on CPU (measured).
     x_train = mnist_to_tensor(train_images).to(device, memory_format=torch.channels_last)
     y_train = train_labels.to(device)
@@ -468,18 +469,10 @@ def train(args: argparse.Namespace, command: str) -> Path:
         x_held, y_held, x_train, y_train = x_train[held].cpu(), y_train[held].cpu(), x_train[kept], y_train[kept]
     extra = None
     if args.extra_data:
-        try:
-            extra = load_extra_data(args.extra_data)
-        except (ValueError, OSError) as err:
-            raise DataError(f"Cannot read the corrections {args.extra_data}: {err}") from None
+        extra = corrections(args)
         repeated = extra.train_digits.repeat(args.extra_weight, 1, 1, 1)
         x_train = torch.cat([x_train, repeated.to(device, memory_format=torch.channels_last)])
         y_train = torch.cat([y_train, extra.train_labels.repeat(args.extra_weight).to(device)])
-        print(
-            f"Corrections from {extra.source}" + (f" @ {extra.revision}" if extra.revision else "") + ": "
-            f"{len(extra.train_labels)} digits (x{args.extra_weight}) and {len(extra.train_outliers)} not-digits "
-            f"join training, {len(extra.held_out)} are held out"
-        )
     outliers = None
     if recipe.outliers:
         print(f"Generating {recipe.outlier_count:,} non-digit pictures for outlier exposure (training.outliers)")
@@ -487,98 +480,157 @@ def train(args: argparse.Namespace, command: str) -> Path:
         if extra is not None and len(extra.train_outliers):
             outliers = torch.cat([outliers, extra.train_outliers.repeat(args.extra_weight, 1, 1, 1)])
         outliers = outliers.to(device, memory_format=torch.channels_last)
+    test_images, test_labels = test_images[: args.test_limit], test_labels[: args.test_limit]
+    return TrainingData(x_train, y_train, x_held, y_held, test_images, test_labels, extra, outliers)
 
-    model = ConvolutionalNetwork().to(device, memory_format=torch.channels_last)
-    print(describe_parameters(model))
+
+def corrections(args: argparse.Namespace) -> ExtraData:
+    """Users' corrections (``--extra-data``), said in one line; ``DataError`` when they cannot be read."""
+    try:
+        extra = load_extra_data(args.extra_data)
+    except (ValueError, OSError) as err:
+        raise DataError(f"Cannot read the corrections {args.extra_data}: {err}") from None
     print(
-        f"\nRecipe {args.recipe}: {asdict(recipe)}, seed {args.seed}, device {device}, "
-        f"{torch.get_num_threads()} CPU threads, {len(x_train):,} training images\n"
+        f"Corrections from {extra.source}" + (f" @ {extra.revision}" if extra.revision else "") + ": "
+        f"{len(extra.train_labels)} digits (x{args.extra_weight}) and {len(extra.train_outliers)} not-digits "
+        f"join training, {len(extra.held_out)} are held out"
     )
-    steps_per_epoch = -(-len(x_train) // recipe.batch_size)
-    optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
-    average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema)) if recipe.ema else None
-    trained = average.module if average is not None else model  # what is evaluated and saved
+    return extra
 
-    history: list[dict] = []
-    snapshots: dict[int, dict[str, torch.Tensor]] = {}  # epoch -> the evaluated weights then (training.snapshots)
-    start = time.perf_counter()
-    if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(resumed["scheduler"])
-        generator.set_state(resumed["generator"])
-        if average is not None:
-            average.load_state_dict(resumed["average"])
-        history = resumed["history"]
-        snapshots = resumed.get("snapshots", {})
-        start -= history[-1]["seconds"]
-        print(f"Resuming after epoch {resumed['epoch']} of {recipe.epochs} from {checkpoint}\n")
 
-    for epoch in range(len(history) + 1, recipe.epochs + 1):
-        train_loss, train_accuracy = train_epoch(
-            model,
-            x_train,
-            y_train,
-            optimizer,
-            scheduler,
-            recipe,
-            generator,
-            average,
-            f"epoch {epoch}/{recipe.epochs}",
-            args.quiet,
-            outliers if epoch > recipe.epochs - (recipe.outlier_epochs or recipe.epochs) else None,
-        )
-        test = evaluate(trained, test_images, test_labels)
-        history.append(
+@dataclass
+class TrainingState:
+    """Everything a run carries from epoch to epoch, in one shape: what a checkpoint holds and ``--resume``
+    restores (``state_dict`` / ``load_state_dict``), and what ``train_epoch`` updates."""
+
+    model: ConvolutionalNetwork
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    generator: torch.Generator
+    average: AveragedModel | None
+    history: list[dict] = field(default_factory=list)  # one record per epoch (metrics.json's history)
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # epoch -> the weights then
+
+    @classmethod
+    def start(cls, recipe: Recipe, device: torch.device, generator: torch.Generator, steps: int) -> TrainingState:
+        """A fresh network, its optimizer and schedule for ``steps`` batches an epoch, and its moving average."""
+        model = ConvolutionalNetwork().to(device, memory_format=torch.channels_last)
+        optimizer, scheduler = make_optimizer(model, recipe, steps)
+        average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema)) if recipe.ema else None
+        return cls(model, optimizer, scheduler, generator, average)
+
+    @property
+    def trained(self) -> ConvolutionalNetwork:
+        """What is evaluated and saved: the moving average of the weights, if any, else the network."""
+        return self.average.module if self.average is not None else self.model
+
+    @property
+    def epoch(self) -> int:
+        """The last completed epoch (0 before the first)."""
+        return len(self.history)
+
+    def state_dict(self) -> dict:
+        return {
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "generator": self.generator.get_state(),
+            "average": self.average.state_dict() if self.average is not None else None,
+            "history": self.history,
+            "snapshots": self.snapshots,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"])
+        if self.average is not None:
+            self.average.load_state_dict(state["average"])
+        self.history = state["history"]
+        self.snapshots = state.get("snapshots", {})
+
+    def record(self, epoch: int, train: tuple[float, float], test: Evaluation, seconds: float, keep: bool) -> None:
+        """Close an epoch: its figures into the history, and (``keep``) its weights into the snapshots."""
+        self.history.append(
             {
                 "epoch": epoch,
-                "train_loss": round(train_loss, 6),
-                "train_accuracy": round(train_accuracy, 6),
+                "train_loss": round(train[0], 6),
+                "train_accuracy": round(train[1], 6),
                 "test_loss": round(test.loss, 6),
                 "test_accuracy": round(test.accuracy, 6),
-                "seconds": round(time.perf_counter() - start, 3),
+                "seconds": round(seconds, 3),
             }
         )
+        if keep:
+            self.snapshots[epoch] = {k: v.detach().cpu().clone() for k, v in self.trained.state_dict().items()}
+
+
+def train(args: argparse.Namespace, command: str) -> Path:
+    """Train as ``args`` say and write the model folder; ``command`` is recorded as the way to reproduce it."""
+    recipe = recipe_for(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    generator = make_deterministic(args.seed, device)
+    run = run_settings(args, device)
+    checkpoint = checkpoint_path(args.output_dir)
+    resumed = load_checkpoint(checkpoint, run) if args.resume else None
+    if resumed is None and checkpoint.exists():
+        print(f"Starting over: {checkpoint} (an unfinished run) will be replaced; --resume continues it.\n")
+    data = load_data(args, recipe, device)
+    state = TrainingState.start(recipe, device, generator, -(-len(data.x_train) // recipe.batch_size))
+    print(describe_parameters(state.model))
+    print(
+        f"\nRecipe {args.recipe}: {asdict(recipe)}, seed {args.seed}, device {device}, "
+        f"{torch.get_num_threads()} CPU threads, {len(data.x_train):,} training images\n"
+    )
+    start = time.perf_counter()
+    if resumed is not None:
+        state.load_state_dict(resumed)
+        start -= state.history[-1]["seconds"]
+        print(f"Resuming after epoch {resumed['epoch']} of {recipe.epochs} from {checkpoint}\n")
+
+    for epoch in range(state.epoch + 1, recipe.epochs + 1):
+        with_outliers = epoch > recipe.epochs - (recipe.outlier_epochs or recipe.epochs)
+        figures = train_epoch(state, data, recipe, f"epoch {epoch}/{recipe.epochs}", args.quiet, with_outliers)
+        test = evaluate(state.trained, data.test_images, data.test_labels)
+        keep = epoch in args.snapshots or epoch == recipe.epochs
+        state.record(epoch, figures, test, time.perf_counter() - start, keep)
         print(
-            f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_accuracy:.2f}% | "
+            f"epoch {epoch}: train loss {figures[0]:.4f} acc {100 * figures[1]:.2f}% | "
             f"test loss {test.loss:.4f} acc {format_accuracy(test.correct, test.total)}",
             flush=True,
         )
-        if epoch in args.snapshots or epoch == recipe.epochs:
-            snapshots[epoch] = {k: v.detach().cpu().clone() for k, v in trained.state_dict().items()}
-        save_checkpoint(
-            checkpoint,
-            {
-                "run": run,
-                "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "generator": generator.get_state(),
-                "average": average.state_dict() if average is not None else None,
-                "history": history,
-                "snapshots": snapshots,
-            },
-        )
+        save_checkpoint(checkpoint, {"run": run, **state.state_dict()})
     wall_time = time.perf_counter() - start
 
-    trained = calibrated(trained.cpu().eval(), recipe, x_held, y_held)
-    final = evaluate(trained, test_images, test_labels)
-    print("\n" + final.report())
-    training = training_record(args, recipe, device, len(x_train), wall_time, command)
+    training = training_record(args, recipe, device, len(data.x_train), wall_time, command)
     if resumed is not None:
         training["resumed_after_epoch"] = resumed["epoch"]
-    if extra is not None:
+    output_dir = finish(args, recipe, data, state, training)
+    checkpoint.unlink(missing_ok=True)
+    print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
+    return output_dir
+
+
+def finish(args: argparse.Namespace, recipe: Recipe, data: TrainingData, state: TrainingState, training: dict) -> Path:
+    """Calibrate the trained network, evaluate it and write the model folder; returns the folder."""
+    trained = calibrated(state.trained.cpu().eval(), recipe, data.x_held, data.y_held)
+    final = evaluate(trained, data.test_images, data.test_labels)
+    print("\n" + final.report())
+    if data.extra is not None:
         training["extra_data"] = {
-            **extra.record(args.extra_weight),
-            "held_out_results": held_out_figures(trained, extra),
+            **data.extra.record(args.extra_weight),
+            "held_out_results": held_out_figures(trained, data.extra),
         }
         print(f"Held-out corrections: {training['extra_data']['held_out_results']}")
     output_dir = Path(args.output_dir)
-    write_model_folder(output_dir, trained, final, test_images, test_labels, training, history, snapshots)
-    checkpoint.unlink(missing_ok=True)
-    print(f"\nTrained in {wall_time:.1f} s; wrote {output_dir}")
+    write_model_folder(
+        output_dir, trained, final, data.test_images, data.test_labels, training, state.history, state.snapshots
+    )
     return output_dir
 
 
