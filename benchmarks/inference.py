@@ -93,7 +93,7 @@ def cold_start(root: Path = ROOT) -> float:
         start = time.perf_counter()
         app, url = start_app(root)
         try:
-            label, _ = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")
+            label = Client(url, verbose=False).predict(handle_file(str(digit)), api_name="/classify_upload")[0]
             elapsed = time.perf_counter() - start
             assert label["label"] == "4", label
             return elapsed

@@ -50,6 +50,11 @@ def reading_at(revision: str, model) -> Callable[[object], str]:
     return read
 
 
+def missed(value: float, target: float) -> str:
+    """``": not met"`` when a figure falls short of its target, so that the table says so itself."""
+    return "" if value >= target else ": not met"
+
+
 def exact(readers: dict[str, Callable[[object], str]], make, images, labels, seed: int, count: int) -> dict[str, float]:
     """The share of ``count`` numbers of 2-4 random digits, each made by ``make(digits, rng)``, each reader reads
     exactly."""
@@ -123,8 +128,9 @@ def main() -> None:
         [
             *lines,
             "",
-            f"touching or overlapping: {100 * held_out:.2f}% read exactly (target: at least 90%); separated: "
-            f"{100 * separated:.2f}% (target: at least 97%)",
+            f"touching or overlapping: {100 * held_out:.2f}% read exactly "
+            f"(target: at least 90%{missed(held_out, 0.9)}); separated: {100 * separated:.2f}% "
+            f"(target: at least 97%{missed(separated, 0.97)})",
             f"a 4-digit number at 120 px: {p50['recognition']:.1f} ms median, {p95['recognition']:.1f} ms p95 "
             f"(target: at most 20 ms); before: {p50['before']:.1f} / {p95['before']:.1f} ms "
             f"({args.runs} numbers, 1 thread)",

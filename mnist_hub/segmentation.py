@@ -86,6 +86,7 @@ class Layout:
     coarse: np.ndarray
     factor: int
     labels: np.ndarray
+    count: int  # connected pieces of ink
     groups: list[tuple[list[int], int, int]]
 
     @property
@@ -96,6 +97,17 @@ class Layout:
     def candidates(self, cut: Collection[int] = ()) -> Candidates:
         """Every run of adjacent atoms no wider than ``RUN_WIDTH`` x the line (and each atom), the pieces ``cut`` cut
         along their ``seams``."""
+        if self.count == 1 and not cut:  # one piece read whole, the common case: the ink itself, nothing to label
+            height, width = self.coarse.shape
+            return Candidates(
+                atoms=1,
+                runs=[(0, 1)],
+                boxes=[(0, self.ink.shape[0], 0, self.ink.shape[1])],
+                inputs=prepare_ink(self.ink),
+                costs=np.array([shape_cost(0, 1, height, width, [0], self.groups, self.line)]),
+                alone=[0],
+                parts=np.array([False]),
+            )
         atoms, group_of_atom = cut_atoms(self.labels, self.coarse, self.groups, self.line, cut)
         count = len(group_of_atom)
         boxes = ndimage.find_objects(atoms, max_label=count)
@@ -145,7 +157,7 @@ def layout(image: Any) -> Layout | None:
     labels, count = ndimage.label(coarse > 0, structure=EIGHT_NEIGHBOURS)
     if count == 0:
         return None
-    return Layout(ink, coarse, factor, labels, pieces(labels, count, coarse))
+    return Layout(ink, coarse, factor, labels, count, pieces(labels, count, coarse))
 
 
 def doubtful(score: float, is_digit: bool, digit: int, box: tuple[int, int, int, int]) -> bool:
@@ -157,6 +169,8 @@ def doubtful(score: float, is_digit: bool, digit: int, box: tuple[int, int, int,
 def pieces(labels: np.ndarray, count: int, coarse: np.ndarray) -> list[tuple[list[int], int, int]]:
     """The pieces of ink left to right as (labels, first column, end column): connected pieces overlapping
     horizontally by ``MERGE_OVERLAP`` of the narrower taken together, specks beside them dropped."""
+    if count == 1:  # the ink is cropped to its one piece
+        return [([1], 0, coarse.shape[1])]
     mass = ndimage.sum_labels(coarse, labels, index=np.arange(1, count + 1))
     boxes = ndimage.find_objects(labels)
     groups: list[tuple[list[int], int, int]] = []

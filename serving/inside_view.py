@@ -97,7 +97,7 @@ def inside_html(inside: Inside, weights: str = "", no_epochs: str = "") -> str:
         'opacity:0.8">red weights add what lies under them, blue ones subtract it</p>'
         f'<div style="display:flex;gap:6px">{filters}</div></section>'
     )
-    verdict = answer.describe() if answer.is_digit else "not a digit: " + answer.describe()
+    verdict = answer.describe()  # "7 (98.1%), ..." or "not a digit (closest: 7, 41.0%)"
     parts.append(f'<p style="margin-top:10px"><b>Answer:</b> {html.escape(verdict)}</p>')
     why = f'<p style="opacity:0.7">{html.escape(no_epochs)}</p>'
     parts.append(growth_html(inside.epochs) if inside.epochs else why)

@@ -50,6 +50,16 @@ def test_robustness_block_was_measured_and_meets_the_targets():
     assert float(re.search(r"numbers: (\d+\.\d+)% read exactly", block).group(1)) >= 95.0
 
 
+def test_numbers_block_was_measured_and_says_which_targets_it_meets():
+    block = readme.blocks((ROOT / "benchmarks" / "README.md").read_text())["numbers"]
+    assert "Measured by `python benchmarks/number_reading.py --update-readme`" in block
+    touching = float(re.search(r"touching or overlapping: (\S+)% read exactly", block).group(1))
+    separated = re.search(r"separated: (\S+)% \(target: at least 97%(: not met)?\)", block)
+    assert touching >= 90.0
+    assert (float(separated.group(1)) >= 97.0) == (separated.group(2) is None), "a missed target says so"
+    assert float(re.search(r"a 4-digit number at 120 px: (\S+) ms median", block).group(1)) <= 20.0
+
+
 def test_refusal_block_was_measured_and_meets_the_targets():
     block = readme.blocks((ROOT / "benchmarks" / "README.md").read_text())["refusal"]
     assert "Measured by `python benchmarks/refusal.py --update-readme`" in block
