@@ -118,18 +118,16 @@ class Layout:
                 rows, columns = boxes[end - 1]
                 top, bottom = min(top, rows.start), max(bottom, rows.stop)
                 left, right = min(left, columns.start), max(right, columns.stop)
-                if end > first + 1 and right - left > RUN_WIDTH * self.line:
-                    whole = (first == 0 or group_of_atom[first - 1] != group_of_atom[first]) and (
-                        end == count or group_of_atom[end] != group_of_atom[end - 1]
-                    )
-                    if not whole:  # a piece whole is always a candidate, however wide
-                        if group_of_atom[end - 1] != group_of_atom[first]:
-                            break  # wider runs only grow
-                        continue
-                runs.append((first, end))
-                extents.append((top, bottom, left, right))
                 starts_whole = first == 0 or group_of_atom[first - 1] != group_of_atom[first]
                 ends_whole = end == count or group_of_atom[end] != group_of_atom[end - 1]
+                one_piece = group_of_atom[first] == group_of_atom[end - 1]
+                if end > first + 1 and right - left > RUN_WIDTH * self.line:
+                    if not one_piece:
+                        break  # wider runs only grow
+                    if not (starts_whole and ends_whole):
+                        continue  # a piece whole is always a candidate, however wide; its parts are not
+                runs.append((first, end))
+                extents.append((top, bottom, left, right))
                 parts.append(not (starts_whole and ends_whole))
                 costs.append(shape_cost(first, end, bottom - top, right - left, group_of_atom, self.groups, self.line))
         if len(runs) == 1:  # one piece, the common case: the ink itself, no copy
