@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,10 @@ from safetensors.torch import load_model as load_safetensors
 from torch import nn
 
 from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, hub_reachable, is_local_reference
+from mnist_hub.fused import log_proba
 from mnist_hub.project import SOURCE_URL
 
 CHUNK_SIZE = 512  # images per forward pass in predict_proba: the fastest on 2 CPU cores (benchmarks/inference.py)
-FUSED_FROM = 16  # from this many images on, conv_relu_pool beats the plain convolutions (measured on 2 CPU cores)
-ConvReluPool = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]  # (x, weight, bias) -> pooled
 # What a config.json may say, checked before a single layer is built: a config from the Hub is untrusted input, and
 # a size of a million would allocate gigabytes before the weights could disagree. The notebook's network is
 # (1, 6, 16, 3, 120, 84, 10, 28); the ranges keep the largest network allowed under ~60 MB of weights.
@@ -145,27 +143,9 @@ class ConvolutionalNetwork(
 
     @torch.inference_mode()
     def predict_log_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:
-        """Log-probabilities (N, num_classes), as ``forward`` computes them, in chunks, without gradients.
-
-        The layers run as functions of their weights, without module calls: the same arithmetic, without the
-        calls' bookkeeping, which costs more than these small layers on one picture (the demo's case). From
-        ``FUSED_FROM`` images on, the convolutions run as ``conv_relu_pool`` does them: the same numbers, about
-        three times faster on 2 CPU cores (benchmarks/inference.py compares it with ``forward``).
-        """
-        device = self.fc3.weight.device
-        if len(x) < FUSED_FROM:  # a few images, such as the demo's one: the plain convolutions have less overhead
-            convs = [(plain_conv_relu_pool, conv.weight, conv.bias) for conv in (self.conv1, self.conv2)]
-            return self._classify(x.to(device), convs).cpu()
-        convs = [(conv_relu_pool, *pooled_kernel(conv)) for conv in (self.conv1, self.conv2)]
-        return torch.cat([self._classify(chunk.to(device), convs).cpu() for chunk in torch.split(x, batch_size)])
-
-    def _classify(self, x: torch.Tensor, convs: list[tuple[ConvReluPool, torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        """``forward`` as functions: each (function, weight, bias) of ``convs`` does one conv → ReLU → pool."""
-        for conv_relu_pool_fn, weight, bias in convs:
-            x = conv_relu_pool_fn(x, weight, bias)
-        x = torch.relu_(F.linear(x.flatten(1), self.fc1.weight, self.fc1.bias))
-        x = torch.relu_(F.linear(x, self.fc2.weight, self.fc2.bias))
-        return torch.log_softmax(F.linear(x, self.fc3.weight, self.fc3.bias), 1)
+        """Log-probabilities (N, num_classes), as ``forward`` computes them, in chunks of ``batch_size``, without
+        gradients: ``mnist_hub.fused``'s inference path (the same numbers, tested; faster on CPU)."""
+        return log_proba(self, x, batch_size)
 
     def predict_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:
         """Class probabilities (N, num_classes) for images (N, 1, H, W) in [0, 1]."""
@@ -285,31 +265,3 @@ def digit_score(probabilities: torch.Tensor) -> torch.Tensor:
     """How digit-like each picture is: its calibrated top probability, from 1/num_classes (nothing like any
     digit: the network was trained to answer uniformly on non-digits) to 1 (certain). Higher is more digit-like."""
     return probabilities.amax(dim=1)  # the maximum alone: max(dim=1) also finds its index
-
-
-def pooled_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
-    """``conv``'s k x k kernel placed at each of a 2x2 pool window's four offsets in a (k+1) x (k+1) kernel, and
-    its bias repeated: the weights with which one stride-2 convolution computes the four convolution outputs that
-    each 2x2 max-pool window compares. Channel ``p * out + o`` is output ``o`` at offset ``p``."""
-    weight = torch.cat([F.pad(conv.weight, (dx, 1 - dx, dy, 1 - dy)) for dy in (0, 1) for dx in (0, 1)])
-    return weight.contiguous(), conv.bias.repeat(4)
-
-
-def plain_conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``forward``'s conv → ReLU → 2x2 max-pool, as functions of the convolution's weights (torch's own
-    functions, without ``torch.nn.functional``'s Python wrappers: on one picture the wrappers cost a good share)."""
-    return torch.max_pool2d(torch.relu_(torch.conv2d(x, weight, bias)), 2)
-
-
-def conv_relu_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``max_pool2d(relu(conv2d(x)), 2)`` for a stride-1 convolution, computed from its ``pooled_kernel``.
-
-    One stride-2 convolution gives the four outputs each pool window holds, as four groups of channels; the
-    maximum over the groups is the pool, and ReLU commutes with it. The full-resolution feature map, most of
-    the work of the plain form on CPU, is never written. The results are the plain form's (compared in
-    tests/test_model.py). Everything stays in the default (NCHW) layout: the groups are then whole blocks of
-    each image's channels, and the next convolution and ``flatten`` take the result without a copy.
-    """
-    y = F.conv2d(x, weight, bias, stride=2)
-    n, channels, height, width = y.shape
-    return y.reshape(n, 4, channels // 4, height, width).amax(dim=1).relu_()

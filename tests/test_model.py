@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from mnist_hub import ConvolutionalNetwork, ModelLoadError, load_model, mnist_to_tensor
-from mnist_hub.model import conv_relu_pool, pooled_kernel
+from mnist_hub.fused import conv_relu_pool, pooled_kernel
 
 EXPECTED_SHAPES = {
     "conv1.weight": (6, 1, 3, 3),
