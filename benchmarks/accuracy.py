@@ -52,11 +52,11 @@ def main() -> None:
             f"(target: >= 99.4%); slowest run {max(s for s, _ in runs):.0f} s (target: <= 600 s)",
         ]
     )
-    print(table)
-    if args.update_readme:
-        from benchmarks.readme import update_readme_block
+    from benchmarks.readme import report
 
-        update_readme_block("accuracy", table, f"python benchmarks/accuracy.py --recipe {args.recipe} --update-readme")
+    report(
+        "accuracy", table, f"python benchmarks/accuracy.py --recipe {args.recipe} --update-readme", args.update_readme
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.readme import update_readme_block  # noqa: E402
+from benchmarks.readme import report  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -189,9 +189,7 @@ def main() -> None:
             f"({min(old):.0f}-{max(old):.0f}) (target: <= 100 ms)"
         )
     text = "\n".join(lines)
-    print(text)
-    if args.update_readme:
-        update_readme_block("browser", text, "python benchmarks/browser.py")
+    report("browser", text, "python benchmarks/browser.py", args.update_readme)
 
 
 if __name__ == "__main__":

@@ -229,11 +229,9 @@ def main() -> None:
     )
     rows += fresh_processes(args.baseline, args.rounds, args.runs, args.threads)
     table = f"{torch.get_num_threads()} CPU threads, torch {torch.__version__}\n" + "\n".join(rows)
-    print(table)
-    if args.update_readme:
-        from benchmarks.readme import update_readme_block
+    from benchmarks.readme import report
 
-        update_readme_block("inference", table, "python benchmarks/inference.py --update-readme")
+    report("inference", table, "python benchmarks/inference.py --update-readme", args.update_readme)
 
 
 if __name__ == "__main__":

@@ -123,11 +123,9 @@ def main() -> None:
         "(refuses 1% of the MNIST test digits)",
     ]
     table = "\n".join(lines)
-    print(table)
-    if args.update_readme:
-        from benchmarks.readme import update_readme_block
+    from benchmarks.readme import report
 
-        update_readme_block("refusal", table, "python benchmarks/refusal.py --update-readme")
+    report("refusal", table, "python benchmarks/refusal.py --update-readme", args.update_readme)
 
 
 if __name__ == "__main__":

@@ -155,11 +155,9 @@ def main() -> None:
         *breakdown(args.data_dir),
     ]
     table = "\n".join(rows)
-    print(table)
-    if args.update_readme:
-        from benchmarks.readme import update_readme_block
+    from benchmarks.readme import report
 
-        update_readme_block("train-speed", table, "python benchmarks/train_speed.py --update-readme")
+    report("train-speed", table, "python benchmarks/train_speed.py --update-readme", args.update_readme)
 
 
 if __name__ == "__main__":
