@@ -29,7 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.readme import report
-from benchmarks.robustness import preprocessing_at
+from benchmarks.robustness import numbers_read_by, preprocessing_at
 from mnist_hub import load_model
 from mnist_hub.predict import classify, number_text, predict_number
 from training.data import load_mnist
@@ -55,20 +55,6 @@ def missed(value: float, target: float) -> str:
     return "" if value >= target else ": not met"
 
 
-def exact(readers: dict[str, Callable[[object], str]], make, images, labels, seed: int, count: int) -> dict[str, float]:
-    """The share of ``count`` numbers of 2-4 random digits, each made by ``make(digits, rng)``, each reader reads
-    exactly."""
-    rng = np.random.default_rng(seed)
-    read = dict.fromkeys(readers, 0)
-    for _ in range(count):
-        picks = rng.integers(0, len(labels), int(rng.integers(2, 5)))
-        truth = "".join(str(int(labels[i])) for i in picks)
-        picture = make([images[i] for i in picks], rng)
-        for name, reader in readers.items():
-            read[name] += reader(picture) == truth
-    return {name: n / max(1, count) for name, n in read.items()}
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=None, help="model folder or repo id (default: the bundled model)")
@@ -91,12 +77,12 @@ def main() -> None:
 
     lines = [f"{'numbers of 2-4 digits read exactly':<58}{'recognition':>12}{'before':>9}"]
     for gap in GAPS:
-        figures = exact(
+        figures = numbers_read_by(
             readers,
             lambda digits, rng, gap=gap: crowded_number(digits, rng, gap=gap, height=120),
             test_images,
             test_labels,
-            args.seed + 100 + gap,
+            np.random.default_rng(args.seed + 100 + gap),
             args.count,
         )
         label = f"gap {gap:+d} px at a digit height of 120 px ({args.count:,})"
@@ -108,7 +94,9 @@ def main() -> None:
     }
     results = {}
     for name, (make, images, labels, seed) in sets.items():
-        results[name] = exact(readers, make, images, labels, args.seed + seed, args.sets)
+        results[name] = numbers_read_by(
+            readers, make, images, labels, np.random.default_rng(args.seed + seed), args.sets
+        )
         label = f"{name} ({args.sets:,})"
         lines.append(f"{label:<58}{100 * results[name]['recognition']:>11.2f}%{100 * results[name]['before']:>8.2f}%")
 

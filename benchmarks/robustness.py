@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -83,12 +84,23 @@ def accuracy(model, inputs: list[torch.Tensor | None], labels: np.ndarray) -> fl
 def numbers_read(model, picture, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, count: int) -> float:
     """The share of ``count`` numbers of 2-4 random test digits, each made a picture by ``picture(digits, rng)``,
     that ``predict_number`` reads exactly: every digit right, none more or fewer."""
-    read = 0
+    reader = {"now": lambda picture: number_text(predict_number(model, picture))}
+    return numbers_read_by(reader, picture, images, labels, rng, count)["now"]
+
+
+def numbers_read_by(
+    readers: dict[str, Callable[[object], str]], make, images, labels, rng: np.random.Generator, count: int
+) -> dict[str, float]:
+    """For each reader (a picture in, the digits read out), the share of ``count`` numbers of 2-4 random digits,
+    each made a picture by ``make(digits, rng)``, that it reads exactly; every reader reads the same pictures."""
+    read = dict.fromkeys(readers, 0)
     for _ in range(count):
         picks = rng.integers(0, len(labels), int(rng.integers(2, 5)))
         truth = "".join(str(int(labels[i])) for i in picks)
-        read += number_text(predict_number(model, picture([images[i] for i in picks], rng))) == truth
-    return read / max(1, count)
+        picture = make([images[i] for i in picks], rng)
+        for name, reader in readers.items():
+            read[name] += reader(picture) == truth
+    return {name: n / max(1, count) for name, n in read.items()}
 
 
 def main() -> None:
