@@ -216,8 +216,7 @@ def number_strip(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarr
     """
     crops = []
     for digit in digits:
-        rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
-        crop = torch.from_numpy(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255)
+        crop = torch.from_numpy(ink_crop(digit))
         scale = rng.uniform(0.8, 1.2)
         size = (max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
         crops.append(F.interpolate(crop[None, None], size=size, mode="bilinear", align_corners=False)[0, 0].numpy())
