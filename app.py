@@ -24,6 +24,7 @@ import base64
 import binascii
 import io
 import logging
+import math
 from pathlib import Path
 from typing import NamedTuple
 
@@ -234,6 +235,27 @@ def refuse_malformed_values(component: gr.components.Component, expected: str) -
 
     component.data_model = type(model.__name__, (model,), {"model_validate": classmethod(model_validate)})
     return component
+
+
+def refuse_non_numbers(slider: gr.Slider) -> gr.Slider:
+    """Answer a client that sends a slider something other than a number within its bounds in one line.
+
+    ``gr.Slider`` has no data model to validate against: its bounds check compares the value first, and a string,
+    a list or None fails there with a bare "Error", a number out of bounds with Gradio's message, both with a
+    traceback in the server log. The bounds are the slider's own; a number within them goes on to Gradio's
+    preprocessing unchanged. (Wrapping the instance, as ``let_bad_files_through`` does.)
+    """
+    original = slider.preprocess
+
+    def preprocess(payload):
+        number = not isinstance(payload, bool) and isinstance(payload, (int, float)) and math.isfinite(payload)
+        if not number or not slider.minimum <= payload <= slider.maximum:
+            expected = f"a number from {slider.minimum:g} to {slider.maximum:g}"
+            raise gr.Error(f"Malformed input: send {expected}.", print_exception=False)
+        return original(payload)
+
+    slider.preprocess = preprocess  # type: ignore[method-assign]
+    return slider
 
 
 def let_bad_files_through(image: gr.Image) -> gr.Image:
@@ -551,15 +573,17 @@ def inside_tab(showcase: Showcase) -> InsideTab:
             elem_id="inside-intro",
         )
         epochs = [e for e, _ in showcase.snapshots] or [0]
-        epoch = gr.Slider(
-            minimum=epochs[0],
-            maximum=epochs[-1],
-            value=epochs[-1],
-            step=1,
-            label="Weights after epoch",
-            info=f"{showcase.snapshots_note} Move it to see the network learn.",
-            visible=bool(showcase.snapshots),
-            elem_id="inside-epoch",
+        epoch = refuse_non_numbers(
+            gr.Slider(
+                minimum=epochs[0],
+                maximum=epochs[-1],
+                value=epochs[-1],
+                step=1,
+                label="Weights after epoch",
+                info=f"{showcase.snapshots_note} Move it to see the network learn.",
+                visible=bool(showcase.snapshots),
+                elem_id="inside-epoch",
+            )
         )
         view = gr.HTML(f"<p>{INSIDE_EMPTY}</p>", label="Look inside", elem_id="inside-view")
     return InsideTab(tab, epoch, view)
