@@ -3,9 +3,10 @@
     python benchmarks/identity.py --write before.json   # on the revision before the change
     python benchmarks/identity.py --check before.json   # after it: every input and every reading the same
 
-10,104 pictures, made deterministically: the 10,000 MNIST test digits redrawn on canvases (``synthetic.redraw``,
-seed 0: dark on white and on transparent layers, every size and pen), 52 desk photos of test digits and 52 numbers
-(``write_number``). For each, the SHA-256 of ``prepare_image``'s input (or that there is none) and of
+10,208 pictures, made deterministically: the 10,000 MNIST test digits redrawn on canvases (``synthetic.redraw``,
+seed 0: dark on white and on transparent layers, every size and pen), 52 desk photos of test digits, 52 numbers
+(``write_number``), 52 desk photos of numbers (``photograph_number``) and 52 numbers whose digits touch or overlap
+(``crowded_number``: the cuts). For each, the SHA-256 of ``prepare_image``'s input (or that there is none) and of
 ``predict_number``'s inputs and calibrated probabilities: a change in the last bit of any of them is a difference.
 """
 
@@ -24,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mnist_hub import load_model, prepare_image
 from mnist_hub.predict import predict_number
 from training.data import load_mnist
-from training.synthetic import photograph, redraw, write_number
+from training.synthetic import crowded_number, photograph, photograph_number, redraw, write_number
 
-PHOTOS = NUMBERS = 52
+PHOTOS = NUMBERS = 52  # of each kind of picture after the redrawn test digits
 
 
 def pictures(data_dir: str | None):
@@ -38,8 +39,9 @@ def pictures(data_dir: str | None):
         yield redraw(digit, rng)
     for digit in images[:PHOTOS]:
         yield photograph(digit, rng, "desk")
-    for k in range(NUMBERS):
-        yield write_number([images[(3 * k + j) % len(images)] for j in range(2 + k % 3)], rng)
+    for make in (write_number, photograph_number, crowded_number):
+        for k in range(NUMBERS):
+            yield make([images[(3 * k + j) % len(images)] for j in range(2 + k % 3)], rng)
 
 
 def digest(model, picture) -> list[str | None]:

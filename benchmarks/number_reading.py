@@ -1,4 +1,4 @@
-"""Whole numbers read by recognition (mnist_hub.segmentation), against the connected-pieces reading before it.
+"""Whole numbers read by recognition (mnist_hub.preprocessing.numbers), against the connected-pieces reading before it.
 
     python benchmarks/number_reading.py                     # 100 numbers per gap, 1,000 per set
     python benchmarks/number_reading.py --update-readme

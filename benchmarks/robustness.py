@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,17 +56,33 @@ PHOTO_NUMBER_SEEDS = {"desk": 4000, "notebook": 5000}  # the same for photos of 
 
 
 def preprocessing_at(revision: str):
-    """``mnist_hub.preprocessing`` as it was at a git revision of this repository, loaded beside today's."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:mnist_hub/preprocessing.py"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
-        file.write(source)
-    spec = importlib.util.spec_from_file_location(f"preprocessing_{revision}", file.name)
+    """``mnist_hub.preprocessing`` as it was at a git revision of this repository, loaded beside today's: one file
+    before it became a package of stages, the package (whose stages import each other relatively) after."""
+    folder = Path(tempfile.mkdtemp())
+    listing = git("ls-tree", "--name-only", revision, "mnist_hub/preprocessing.py", "mnist_hub/preprocessing/")
+    for name in listing.split():
+        target = folder / Path(name).relative_to("mnist_hub")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(git("show", f"{revision}:{name}"))
+    package = folder / "preprocessing"
+    name = f"preprocessing_{revision}"
+    if package.is_dir():
+        spec = importlib.util.spec_from_file_location(
+            name, package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(name, folder / "preprocessing.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # the package's stages import it by this name
     spec.loader.exec_module(module)
-    Path(file.name).unlink()
+    for stage in package.glob("*.py"):  # every stage read before the folder goes
+        importlib.import_module(f"{name}.{stage.stem}")
+    shutil.rmtree(folder)
     return module
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
 def naive(image: Image.Image) -> torch.Tensor:

@@ -10,7 +10,7 @@ import torch
 
 from mnist_hub.model import ConvolutionalNetwork, digit_score
 from mnist_hub.preprocessing import prepare_image
-from mnist_hub.segmentation import Layout, best_path, doubtful, layout
+from mnist_hub.preprocessing.numbers import Layout, best_path, doubtful, layout
 
 NOT_A_DIGIT = "This doesn't look like a digit"
 
@@ -88,9 +88,9 @@ def predict(model: ConvolutionalNetwork, image: Any) -> Prediction | None:
 def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
     """Read a written number: one ``Prediction`` per digit, left to right; [] when there is no ink.
 
-    Every candidate digit of ``segmentation.Layout.candidates`` (pieces of ink and, where digits may touch or
-    overlap, parts between cuts) is prepared like MNIST and scored in one batch; the reading is
-    ``segmentation.best_path`` through them. So "2024" is four 28x28 inputs, not one squeezed picture, and one
+    Every candidate digit of ``preprocessing.numbers.Layout.candidates`` (pieces of ink and, where digits may
+    touch or overlap, parts between cuts) is prepared like MNIST and scored in one batch; the reading is
+    ``numbers.best_path`` through them. So "2024" is four 28x28 inputs, not one squeezed picture, and one
     digit gives a list of one. Raises ``ImageError`` when ``image`` cannot be read.
     """
     return read_number(model, image)[1]
@@ -100,7 +100,7 @@ def read_number(model: ConvolutionalNetwork, image: Any) -> tuple[Layout | None,
     """``predict_number``'s reading, with the ink it read (None without ink); each prediction's ``box`` is where
     that digit lies in the ink (top, bottom, left, right).
 
-    The pieces of ink are read whole first; only pieces that may hold several digits (``segmentation.doubtful``)
+    The pieces of ink are read whole first; only pieces that may hold several digits (``numbers.doubtful``)
     are then cut, and every candidate scored again: a digit standing alone costs one pass of the network."""
     found = layout(image)
     if found is None:

@@ -14,7 +14,8 @@ from scipy import ndimage
 
 from mnist_hub import ImageError, load_model, mnist_to_tensor, prepare_image
 from mnist_hub import preprocessing as pp
-from mnist_hub.preprocessing import stroke_width
+from mnist_hub.preprocessing import fitting, ink, photos, reading
+from mnist_hub.preprocessing.fitting import stroke_width
 from training.synthetic import FOUR, ONE, SEVEN, draw
 
 
@@ -89,7 +90,7 @@ def test_strokes_half_a_pixel_thicker_than_mnists_are_thinned():
     for width in range(8, 15):  # px at the working scale, 4x the box
         ring = ((radius <= 1) & (radius >= 1 - width / 30)).astype(np.float32)
         prepared = pp.prepare_ink(ring)[0, 0].numpy()
-        assert stroke_width(prepared > 0.5) <= pp.STROKE_WIDTH + 0.3, width
+        assert stroke_width(prepared > 0.5) <= fitting.STROKE_WIDTH + 0.3, width
 
 
 def test_polarity_and_transparency_give_the_same_input():
@@ -115,7 +116,7 @@ def test_mnist_digits_pass_through_unharmed(model, mnist_test):
 def test_no_mnist_test_digit_is_taken_for_noise(mnist_test):
     """MIN_LARGEST_SHARE sits below the most broken digit of the test set (its largest piece holds 45% of it)."""
     for digit in mnist_test[0].numpy().astype(np.float32) / 255.0:
-        assert not pp.is_scattered(digit >= pp.INK_THRESHOLD * digit.max(), digit)
+        assert not ink.is_scattered(digit >= ink.INK_THRESHOLD * digit.max(), digit)
 
 
 @pytest.mark.slow
@@ -210,10 +211,10 @@ def test_phone_photos_of_numbers_on_paper_are_read_digit_by_digit(model, mnist_t
 
 def test_in_line_joins_the_next_digit_on_the_same_line_only():
     digit = (slice(100, 140), slice(50, 75))  # 40 px tall
-    assert pp.in_line(digit, (slice(105, 142), slice(105, 130)), reach=40)  # 30 px to its right, same line
-    assert pp.in_line((slice(105, 142), slice(0, 20)), digit, reach=40)  # on its left
-    assert not pp.in_line(digit, (slice(105, 142), slice(120, 140)), reach=40)  # 45 px away
-    assert not pp.in_line(digit, (slice(130, 170), slice(80, 100)), reach=40)  # a line below: 10 of 40 rows shared
+    assert photos.in_line(digit, (slice(105, 142), slice(105, 130)), reach=40)  # 30 px to its right, same line
+    assert photos.in_line((slice(105, 142), slice(0, 20)), digit, reach=40)  # on its left
+    assert not photos.in_line(digit, (slice(105, 142), slice(120, 140)), reach=40)  # 45 px away
+    assert not photos.in_line(digit, (slice(130, 170), slice(80, 100)), reach=40)  # a line below: 10 of 40 rows shared
 
 
 @pytest.mark.parametrize(
@@ -293,7 +294,7 @@ def test_files_and_bytes(tmp_path, model, fmt):
 def test_large_images_are_downscaled_first():
     big = np.asarray(draw(SEVEN, canvas=280).resize((4000, 3000)))
     grey = pp.to_grey(big)
-    assert max(grey.shape) == pp.MAX_SIDE
+    assert max(grey.shape) == reading.MAX_SIDE
     assert prepare_image(big) is not None
 
 
@@ -369,7 +370,7 @@ def test_stroke_width_erodes_as_scipy_does():
 def test_pictures_are_checked_for_their_size_before_they_are_decoded(tmp_path, fmt, options, side, refused):
     from PIL import ImageDraw
 
-    from mnist_hub.preprocessing import MAX_PIXELS, check_image_file
+    from mnist_hub.preprocessing.reading import MAX_PIXELS, check_image_file
 
     picture = Image.new("L", side, 255)
     w, h = side
@@ -389,9 +390,7 @@ def test_pictures_are_checked_for_their_size_before_they_are_decoded(tmp_path, f
 
 
 def test_only_the_start_of_a_file_too_large_to_be_a_picture_is_read(tmp_path, monkeypatch):
-    import mnist_hub.preprocessing as preprocessing
-
-    monkeypatch.setattr(preprocessing, "MAX_FILE_BYTES", 2 * 2**20)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 2 * 2**20)
     path = tmp_path / "long.png"
     path.write_bytes(b"\x89PNG" + b"\0" * 3 * 2**20)
     with pytest.raises(ImageError, match=r"long.png is too large to process safely \(more than 2 MB\)"):

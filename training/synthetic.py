@@ -248,7 +248,7 @@ def touching_number(
     digits: list[np.ndarray], rng: np.random.Generator, gaps: tuple[float, float] = (-0.12, 0.04), height: int = 120
 ) -> Image.Image:
     """MNIST digits (28x28 uint8 each) written as one number whose digits touch or overlap: the generator
-    ``mnist_hub.segmentation`` was tuned on (with training digits; ``crowded_number`` is the held-out one).
+    ``mnist_hub.preprocessing.numbers`` was tuned on (with training digits; ``crowded_number`` is the held-out one).
 
     Each digit is scaled (bilinear) to ``height`` x 0.85-1.1 keeping its shape, its bottom near one baseline
     (±8 %), the gap to the previous box a uniform share ``gaps`` of ``height`` (negative: the boxes overlap), the

@@ -1,4 +1,4 @@
-"""Numbers whose digits touch or overlap are read by recognition (mnist_hub.segmentation), not by pieces of ink."""
+"""Numbers whose digits touch or overlap are read by recognition (preprocessing.numbers), not by pieces of ink."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from mnist_hub import load_model
 from mnist_hub.predict import number_text, predict, predict_number, read_number
-from mnist_hub.segmentation import ASPECT, Candidates, best_path
+from mnist_hub.preprocessing.numbers import ASPECT, Candidates, best_path
 from training.data import load_mnist
 from training.synthetic import LETTERS, SEVEN, draw
 

@@ -23,7 +23,10 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from mnist_hub.preprocessing import EIGHT_NEIGHBOURS, bounding_box, extract_ink, prepare_ink, to_grey
+from . import extract_ink
+from .fitting import prepare_ink
+from .ink import EIGHT_NEIGHBOURS, bounding_box
+from .reading import to_grey
 
 SPLIT_SIDE = 320  # pieces, cuts and candidates are made on a copy at most this many pixels on a side
 MERGE_OVERLAP = 0.5  # pieces overlapping horizontally by this share of the narrower are one piece

@@ -1,0 +1,123 @@
+"""Photos: the ink of a phone photo of paper, under uneven light, with grain and the table at the border.
+
+A picture whose paper is not one flat level and whose light is uneven is read here instead of as a canvas
+(``ink.canvas_ink``): the paper's brightness is estimated pixel by pixel, and the digit (or a number's digits) is
+picked out of the pieces of ink left. Tuned on ``synthetic.photograph(style="desk")`` and, for numbers,
+``photograph_number`` of training digits (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .ink import EIGHT_NEIGHBOURS, INK_THRESHOLD, MIN_CONTRAST, bounding_box, scaled_ink
+from .reading import shrink
+
+PHOTO_MIN_SIDE = 160  # smaller pictures are icons or upscaled thumbnails, not phone photos
+PHOTO_SIDE = 256  # photos are read at this size: a digit a third of the photo still spans the 80 px working box
+BACKGROUND_SCALE = 1 / 8  # the local background ignores dark shapes narrower than this share of the picture
+UNEVEN_BACKGROUND = 0.06  # a local background varying more than this is uneven light: read as a photo
+MIN_PIECE_SHARE = 0.06  # in a photo, ink pieces lighter than this share of the digit's main piece are specks
+NEIGHBOUR_REACH = 0.3  # the digit's other pieces lie within this share of its main piece's size from it
+NUMBER_GAP = 1.0  # a number's next digit, on the same line, lies within this share of a digit's height
+POLARITY_TAIL = 1.0  # percent of a photo's pixels at each end that tell light strokes from dark (light_strokes)
+
+
+def photo_ink(grey: np.ndarray) -> np.ndarray | None:
+    """The ink of a photo of paper under uneven light, cropped like ``ink.canvas_ink``'s; None if it is not one.
+
+    The paper's brightness is estimated locally by a grey closing (a large max- then min-filter, which erases
+    strokes narrower than ``BACKGROUND_SCALE`` of the picture but keeps shadows, light falloff and the table),
+    and the picture is divided by it, so ink is what is darker than the paper around it (light strokes on a
+    dark board are read the same way, inverted). The threshold is set above the grain. Returns None when the
+    light is even (the one-level path reads that as well) and an empty array when a photo holds no ink.
+    """
+    small = ndimage.gaussian_filter(shrink(grey, PHOTO_SIDE), 1.0)
+    size = max(5, round(max(small.shape) * BACKGROUND_SCALE)) | 1
+    if light_strokes(small, size):  # chalk on a board, a white pen: read as dark ink on light paper
+        small = 1.0 - small
+    background = ndimage.grey_closing(small, size=(size, size))  # the paper behind the ink
+    inner = background[size:-size, size:-size] if min(background.shape) > 3 * size else background
+    if float(np.percentile(inner, 95) - np.percentile(inner, 5)) < UNEVEN_BACKGROUND:
+        return None
+    ink = np.clip(1.0 - small / np.maximum(background, 1e-3), 0.0, 1.0)
+    centre = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - centre)))
+    contrast = float(np.percentile(ink, 99.9))
+    nothing = np.zeros((0, 0), dtype=np.float32)
+    if contrast - centre < MIN_CONTRAST:
+        return nothing
+    keep = digit_pieces(ink, ink >= max(centre + INK_THRESHOLD * (contrast - centre), centre + 6 * noise))
+    if keep is None:
+        return nothing
+    crop = np.where(keep, ink, 0.0)[bounding_box(keep)]
+    return scaled_ink(crop - centre, max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)).astype(np.float32)
+
+
+def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """Which pixels of ``mask`` are the digit's: None when every piece of ink touches the picture's edge.
+
+    Pieces at the edge (the page edge, the table) are dropped; the digit is the most stroke-like piece left (ink
+    mass per unit of half-width favours long thin strokes over the wedges of shadow a table corner leaves), with
+    the pieces of some weight near it, or beside it on its line (a number's other digits).
+    """
+    labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
+    if count == 0:
+        return None
+    index = np.arange(1, count + 1)
+    mass = ndimage.sum_labels(ink, labels, index=index)
+    margin = max(2, max(labels.shape) // 64)  # blur and resampling can leave a gap of a pixel or two at the edge
+    edge = edge_labels(labels, margin)
+    mass[edge[edge > 0] - 1] = 0.0
+    if float(mass.max()) <= 0:
+        return None
+    radius = ndimage.maximum(ndimage.distance_transform_edt(mask), labels, index=index)
+    main = int(np.argmax(mass / np.maximum(radius, 1.5)))
+    boxes = ndimage.find_objects(labels)
+    reach = NEIGHBOUR_REACH * max(b.stop - b.start for b in boxes[main])
+    line_reach = NUMBER_GAP * (boxes[main][0].stop - boxes[main][0].start)
+    heavy = mass >= MIN_PIECE_SHARE * mass[main]
+    chosen = np.zeros(count, dtype=bool)
+    chosen[main] = True
+    grown = True
+    while grown:  # the digit's other pieces, and a number's other digits, each near one already kept
+        grown = False
+        for k in np.flatnonzero(heavy & ~chosen):
+            if any(
+                near(boxes[k], boxes[j], reach) or in_line(boxes[k], boxes[j], line_reach)
+                for j in np.flatnonzero(chosen)
+            ):
+                chosen[k] = grown = True
+    return np.concatenate([[False], chosen])[labels]
+
+
+def light_strokes(small: np.ndarray, size: int) -> bool:
+    """True when a photo's strokes are lighter than the surface around them (chalk on a board, a white pen).
+
+    Strokes are thin and cover little of the picture: against the picture blurred over ``size`` (the background's
+    scale), they make a long tail on their side of the difference, and the surface around them a short one on the
+    other. The side whose ``POLARITY_TAIL`` percentile reaches further is the strokes'.
+    """
+    difference = small - ndimage.gaussian_filter(small, size / 4)
+    low, high = np.percentile(difference, (POLARITY_TAIL, 100 - POLARITY_TAIL))
+    return float(high) > -float(low)
+
+
+def edge_labels(labels: np.ndarray, margin: int) -> np.ndarray:
+    """The labels (0, the background, among them) found within ``margin`` pixels of the picture's edge."""
+    band = [labels[:margin], labels[-margin:], labels[:, :margin].T, labels[:, -margin:].T]
+    return np.unique(np.concatenate([b.ravel() for b in band]))
+
+
+def near(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
+    """True when bounding boxes ``a`` and ``b`` come within ``reach`` pixels of each other."""
+    return all(x.start < y.stop + reach and x.stop > y.start - reach for x, y in zip(a, b, strict=True))
+
+
+def in_line(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
+    """True when bounding boxes ``a`` and ``b`` share half the shorter one's rows and lie within ``reach`` pixels
+    of each other side by side: the next digit of a number written on a line."""
+    rows = min(a[0].stop, b[0].stop) - max(a[0].start, b[0].start)
+    shorter = min(a[0].stop - a[0].start, b[0].stop - b[0].start)
+    return rows >= 0.5 * shorter and a[1].start < b[1].stop + reach and a[1].stop > b[1].start - reach
