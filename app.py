@@ -33,7 +33,7 @@ import pydantic
 from PIL import Image
 from starlette.middleware import Middleware
 
-from mnist_hub.corrections import CORRECTIONS_ENV, LABELS, CorrectionStore
+from mnist_hub.corrections import LABELS
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
 from mnist_hub.inside import inside_of
 from mnist_hub.loading import ModelLoadError
@@ -44,7 +44,8 @@ from serving.inside_view import inside_html, inside_json
 from serving.malloc import keep_memory_flat
 from serving.readings import Shown, correct, show
 from serving.showcase import REFUSED, Showcase, load_showcase
-from serving.uploads import upload_corrections
+from serving.store import CorrectionStore
+from serving.uploads import CORRECTIONS_ENV, upload_corrections
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
 NO_DIGIT = "No digit found: the image is blank, uniform or noise"

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError, CorrectionStore
+from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError
 from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_text
 from mnist_hub.preprocessing import to_pixels
 from serving.guard import Quota
+from serving.store import CorrectionStore
 
 RESEMBLES = 0.3  # a refused picture's closest digit is worth showing only from this probability (chance is 0.1)
 CUTS_WIDTH = 360  # the "where it cut" view of a number is at most this many pixels wide

@@ -19,16 +19,12 @@ from gradio_client import Client, handle_file
 from local_server import free_port, serve_on_free_port
 
 import app
-from mnist_hub.corrections import (
-    METADATA,
-    SHARD_SIZE,
-    CorrectionError,
-    CorrectionStore,
-    read_corrections,
-    start_uploads,
-)
+from mnist_hub.corrections import METADATA, CorrectionError, read_corrections
 from mnist_hub.preprocessing import to_pixels
+from serving import store as corrections
 from serving.showcase import load_showcase
+from serving.store import SHARD_SIZE, CorrectionStore
+from serving.uploads import start_uploads
 from training.synthetic import FOUR, SEVEN, draw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,8 +65,6 @@ def test_a_line_cut_short_by_a_crash_is_skipped(tmp_path):
 
 
 def test_a_failed_append_leaves_whole_lines_no_orphan_picture_and_the_next_correction_reads_back(tmp_path, monkeypatch):
-    import mnist_hub.corrections as corrections
-
     store = CorrectionStore(tmp_path, max_bytes=10**6)
     store.save(torch.rand(1, 1, 28, 28), "3", "5", "m")
     real_open = open
@@ -112,8 +106,6 @@ def test_a_failed_append_leaves_whole_lines_no_orphan_picture_and_the_next_corre
 
 
 def test_the_cap_counts_disk_blocks_and_corrections_and_shards_stay_within_the_hubs_folder_limit(tmp_path, monkeypatch):
-    import mnist_hub.corrections as corrections
-
     store = CorrectionStore(tmp_path, max_bytes=10**9, max_files=7)
     monkeypatch.setattr(corrections, "SHARD_SIZE", 3)
     names = [store.save(torch.rand(1, 1, 28, 28), "1", "7", "m") for _ in range(7)]
@@ -134,8 +126,6 @@ def test_the_cap_counts_disk_blocks_and_corrections_and_shards_stay_within_the_h
 
 def test_the_sharded_store_loads_with_datasets_imagefolder_as_the_hubs_viewer_reads_it(tmp_path, monkeypatch):
     import datasets
-
-    import mnist_hub.corrections as corrections
 
     monkeypatch.setattr(corrections, "SHARD_SIZE", 2)
     store = CorrectionStore(tmp_path, max_bytes=10**6)

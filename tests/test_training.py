@@ -176,7 +176,7 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
 ):
     from huggingface_hub import HfApi
 
-    from mnist_hub.corrections import CorrectionStore
+    from serving.store import CorrectionStore
     from mnist_hub.preprocessing import prepare_image
     from training.synthetic import STAR, draw
 

@@ -22,11 +22,11 @@ from pathlib import Path
 from huggingface_hub import HfApi, SpaceCardData
 from packaging.requirements import Requirement
 
-from mnist_hub.corrections import CORRECTIONS_ENV
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
 from serving.guard import TRUSTED_PROXIES_ENV
+from serving.uploads import CORRECTIONS_ENV
 from training.push import (
     PushError,
     add_code_url_argument,
