@@ -44,7 +44,7 @@ def test_metrics_name_these_exact_weights(metrics):
 def test_trained_by_the_script_with_a_named_recipe(metrics):
     from dataclasses import asdict
 
-    from training.train import RECIPES, Recipe
+    from training.recipe import RECIPES, Recipe
 
     training = metrics["training"]
     assert training["recipe"] in ("default", "best")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from mnist_hub.preprocessing import mnist_to_tensor
 from training import train as train_script
 from training.data import DataError, load_mnist
 from training.metrics import evaluate
+from training.recipe import RECIPES, Recipe
 
 SMOKE = ["--train-limit", "3000", "--test-limit", "1000", "--epochs", "2", "--batch-size", "50", "--quiet"]
 
@@ -118,14 +119,35 @@ def test_bad_flags_are_rejected():
         train_script.parse_args(["--recipe", "nope"])
 
 
-def test_every_recipe_field_has_a_flag_and_zero_overrides():
+def test_every_recipe_field_has_a_flag_and_zero_overrides(capsys):
     args = train_script.parse_args(["--recipe", "best", "--ema", "0", "--elastic", "0", "--optimizer", "sgd"])
     recipe = train_script.recipe_for(args)
     assert (recipe.ema, recipe.elastic, recipe.optimizer) == (0.0, 0.0, "sgd"), "a 0 on the command line counts"
-    assert set(train_script.OVERRIDABLE) == set(asdict(recipe)) - {"schedule", "augment"}
-    for bad in (["--ema", "1"], ["--weight-decay", "-1"], ["--optimizer", "lion"]):
+    notebook = RECIPES["notebook"]
+    for f in fields(Recipe):  # each field's flag, given a value the notebook recipe does not have, sets that field
+        old, flag = getattr(notebook, f.name), f"--{f.name.replace('_', '-')}"
+        if isinstance(old, bool):
+            new, argv = not old, [flag if not old else f"--no-{flag[2:]}"]
+        elif f.metadata["choices"]:
+            new = next(choice for choice in f.metadata["choices"] if choice != old)
+            argv = [flag, new]
+        else:
+            new = 0.25 if isinstance(old, float) else 7
+            argv = [flag, str(new)]
+        overridden = train_script.recipe_for(train_script.parse_args(["--recipe", "notebook", *argv]))
+        assert getattr(overridden, f.name) == new != old, f.name
+        assert replace(overridden, **{f.name: old}) == notebook, f"{flag} changed only {f.name}"
+    for bad, message in [
+        (["--ema", "1"], "--ema must be in [0, 1)"),
+        (["--weight-decay", "-1"], "--weight-decay cannot be negative"),
+        (["--lr", "0"], "--lr must be positive"),
+        (["--outlier-count", "0"], "--outlier-count must be at least 1"),
+        (["--refuse-share", "0.5"], "--refuse-share must be in [0, 0.5)"),
+        (["--optimizer", "lion"], "invalid choice: 'lion'"),
+    ]:
         with pytest.raises(SystemExit):
             train_script.parse_args(bad)
+        assert message in capsys.readouterr().err, bad
 
 
 def test_the_notebook_recipe_is_also_called_seed_as_before():
@@ -176,8 +198,8 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
 ):
     from huggingface_hub import HfApi
 
-    from serving.store import CorrectionStore
     from mnist_hub.preprocessing import prepare_image
+    from serving.store import CorrectionStore
     from training.synthetic import STAR, draw
 
     store = CorrectionStore(tmp_path / "corrections", max_bytes=10**7)

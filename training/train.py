@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -41,73 +41,9 @@ from training.metrics import Evaluation, evaluate, format_accuracy
 from training.outliers import make_outliers
 from training.push import add_push_arguments
 from training.push import run as push_folder
+from training.recipe import Recipe, add_recipe_arguments, check_recipe_arguments, recipe_for
 from training.refusal import evaluate_refusal, fit_calibration, refusal_report, refused_mask
 
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to train: every field can be overridden by the flag of the same name."""
-
-    epochs: int
-    batch_size: int
-    lr: float
-    schedule: str  # "constant" or "onecycle" (lr is then the peak)
-    optimizer: str = "adam"  # "adam", "adamw" or "sgd" (Nesterov momentum 0.9)
-    weight_decay: float = 0.0  # L2 penalty (decoupled, for adamw)
-    label_smoothing: float = 0.0
-    augment: bool = False  # random rotations, scalings and shifts (training.augment)
-    elastic: float = 0.0  # with augment: elastic distortion of this strength in pixels (0: none)
-    lowres: float = 0.0  # with augment: share of digits per batch seen at low resolution (training.augment)
-    ema: float = 0.0  # decay of an exponential moving average of the weights, which becomes the model (0: none)
-    outliers: float = 0.0  # weight of the outlier-exposure loss on generated non-digits (training.outliers; 0: none)
-    outlier_count: int = 20_000  # how many non-digits are generated for it (each batch draws from them)
-    outlier_epochs: int = 0  # outlier exposure in the last this-many epochs only, at the schedule's low rates (0: all)
-    holdout: int = 0  # training digits held out to fit the temperature and the "not a digit" threshold (0: none)
-    refuse_share: float = 0.005  # the threshold refuses this share of the held-out digits
-
-
-RECIPES: dict[str, Recipe] = {
-    # The notebook: Adam 1e-3, batch 10, 5 epochs, no schedule (98.48% there).
-    "notebook": Recipe(epochs=5, batch_size=10, lr=1e-3, schedule="constant"),
-    # Larger batches remove most of the per-step overhead; one-cycle keeps the accuracy.
-    "default": Recipe(epochs=3, batch_size=256, lr=2e-2, schedule="onecycle"),
-    # Augmented digits (affine, elastic, some at low resolution), SGD with weight decay over more epochs, an average
-    # of the weights, and outlier exposure with a calibrated "not a digit" threshold: the same 60,074 parameters
-    # (benchmarks/README.md says what each bought).
-    "best": Recipe(
-        epochs=40,
-        batch_size=128,
-        lr=0.1,
-        schedule="onecycle",
-        optimizer="sgd",
-        weight_decay=5e-4,
-        augment=True,
-        elastic=10.0,
-        lowres=0.2,
-        ema=0.999,
-        outliers=0.75,
-        holdout=3000,
-    ),
-}
-
-RECIPE_ALIASES = {"seed": "notebook"}  # the notebook recipe's name before 0.2
-OPTIMIZERS = ("adam", "adamw", "sgd")
-OVERRIDABLE = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "weight_decay",
-    "label_smoothing",
-    "elastic",
-    "lowres",
-    "ema",
-    "outliers",
-    "outlier_count",
-    "outlier_epochs",
-    "holdout",
-    "refuse_share",
-)
 OUTLIER_SHARE = 0.5  # each batch of digits comes with this many non-digits per digit
 SNAPSHOT_EPOCHS = "1,2,3,5,10,20"  # kept for Look inside (with the last): ~120 KB each in float16
 
@@ -118,32 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawTextHelpFormatter,
     )
-    p.add_argument(
-        "--recipe",
-        choices=[*RECIPES, *RECIPE_ALIASES],
-        default="default",
-        help="notebook: the notebook exactly (alias: seed); default: fast, >= 98.5%%; best: augmented, >= 99.4%%",
-    )
+    add_recipe_arguments(p)
     p.add_argument("--data-dir", default=None, help="MNIST root (default: $MNIST_DATA_DIR, else ./data)")
     p.add_argument("--output-dir", default="runs/mnist-cnn", help="model folder to (re)write (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    p.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
-    p.add_argument("--lr", type=float, default=None, help="override the recipe's (peak) learning rate")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None, help="override the recipe's optimizer")
-    p.add_argument("--weight-decay", type=float, default=None, help="override the recipe's weight decay")
-    p.add_argument("--label-smoothing", type=float, default=None, help="override the recipe's label smoothing")
-    p.add_argument("--elastic", type=float, default=None, help="override the recipe's elastic distortion (px)")
-    p.add_argument("--lowres", type=float, default=None, help="override the share of digits blurred to low resolution")
-    p.add_argument("--ema", type=float, default=None, help="override the recipe's weight-average decay (0: none)")
-    p.add_argument(
-        "--outliers", type=float, default=None, help="override the weight of the outlier-exposure loss (0: none)"
-    )
-    p.add_argument("--outlier-count", type=int, default=None, help="override how many non-digits are generated")
-    p.add_argument(
-        "--outlier-epochs", type=int, default=None, help="override: outlier exposure in the last N epochs only (0: all)"
-    )
-    p.add_argument("--holdout", type=int, default=None, help="override the digits held out for calibration (0: none)")
-    p.add_argument("--refuse-share", type=float, default=None, help="override the share of held-out digits refused")
     p.add_argument(
         "--extra-data",
         metavar="PATH_OR_DATASET_REPO",
@@ -181,19 +94,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add_push_arguments(publish)
     args = p.parse_args(argv)
-    args.recipe = RECIPE_ALIASES.get(args.recipe, args.recipe)
-    for name in ("epochs", "batch_size", "train_limit", "test_limit", "threads", "outlier_count", "extra_weight"):
+    check_recipe_arguments(p, args)
+    for name in ("train_limit", "test_limit", "threads", "extra_weight"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.lr is not None and args.lr <= 0:
-        p.error("--lr must be positive")
-    if args.refuse_share is not None and not 0 <= args.refuse_share < 0.5:
-        p.error("--refuse-share must be in [0, 0.5)")
-    for name in ("weight_decay", "label_smoothing", "elastic", "lowres", "outliers", "outlier_epochs", "holdout"):
-        if getattr(args, name) is not None and getattr(args, name) < 0:
-            p.error(f"--{name.replace('_', '-')} cannot be negative")
-    if args.ema is not None and not 0 <= args.ema < 1:
-        p.error("--ema must be in [0, 1)")
     try:
         args.snapshots = sorted({int(e) for e in args.snapshots.split(",") if e.strip()})
     except ValueError:
@@ -232,12 +136,6 @@ def describe_parameters(model: torch.nn.Module) -> str:
             total += param.numel()
     lines.append(f"{'total':<28}{total:>8,}")
     return "\n".join(lines)
-
-
-def recipe_for(args: argparse.Namespace) -> Recipe:
-    """The named recipe with the flags that override it."""
-    overrides = {name: getattr(args, name) for name in OVERRIDABLE}
-    return replace(RECIPES[args.recipe], **{k: v for k, v in overrides.items() if v is not None})
 
 
 def run_settings(args: argparse.Namespace, device: torch.device) -> dict:
