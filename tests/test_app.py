@@ -415,18 +415,50 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
     pool.shutdown()
 
 
-def test_the_state_kept_per_session_is_bounded(server, demo):
-    """Gradio keeps a copy of the UI's state for every session; the demo keeps at most SESSIONS_KEPT of them."""
-    for _ in range(app.SESSIONS_KEPT + 10):  # each API call is a session of its own
-        assert "event: complete" in gradio_api.call(server, "classify_upload", None)
-    assert len(demo.state_holder.session_data) == app.SESSIONS_KEPT
+def test_the_state_kept_per_session_is_bounded(server, files):
+    """Gradio keeps a copy of the UI's state for every session; the demo keeps the SESSIONS_KEPT used last.
+
+    A session's latest reading is what its Look inside tab shows: kept while fewer than SESSIONS_KEPT other
+    sessions came after it, gone once that many did."""
+
+    def inside(session: str) -> str:
+        done = gradio_api.page_event(server, "inside-epoch", "input", {"inside-epoch": 1}, session)
+        assert done["success"], done
+        return done["output"]["data"][0]
+
+    seven = gradio_api.upload(server, str(files["seven"]))
+    read = gradio_api.page_event(server, "upload", "input", {"upload": seven}, "kept-session")
+    assert read["success"] and "7" in str(read["output"]["data"][0]), read
+
+    def others(count: int) -> None:
+        for _ in range(count):  # each API call is a session of its own
+            assert "event: complete" in gradio_api.call(server, "classify_upload", None)
+
+    others(app.SESSIONS_KEPT - 1)
+    assert app.INSIDE_EMPTY not in inside("kept-session"), "still among the SESSIONS_KEPT used last"
+    others(app.SESSIONS_KEPT)
+    assert app.INSIDE_EMPTY in inside("kept-session"), "SESSIONS_KEPT sessions came after it"
 
 
-def test_no_request_history_is_kept_and_there_is_no_monitoring_dashboard(server, demo):
-    """Gradio would keep 10,000 events for its dashboard, re-summarised after every one (see app.py)."""
-    for _ in range(3):
-        assert "event: complete" in gradio_api.call(server, "classify_upload", None)
-    assert len(demo._queue.event_analytics) == 1
+def test_no_request_history_is_kept_and_there_is_no_monitoring_dashboard(server):
+    """Gradio would keep 10,000 events for its dashboard, re-summarised after every one (see app.py): app.py tells
+    Gradio, before importing it, to keep one and never summarise (what that saves is load.py's memory figure),
+    and the dashboard's route is refused."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADIO_ANALYTICS_")}
+    settings = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, app; print(os.environ['GRADIO_ANALYTICS_MAX_EVENTS'], "
+            "os.environ['GRADIO_ANALYTICS_CACHE_FREQUENCY'], os.environ['GRADIO_ANALYTICS_ENABLED'])",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert settings.stdout.split() == ["1", str(2**31 - 1), "False"], settings.stderr
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{server}monitoring/summary", timeout=10)
     assert refused.value.code == 403

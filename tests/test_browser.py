@@ -409,6 +409,7 @@ def test_the_model_tab_names_the_model_and_links_its_card_without_a_server_path(
 
 def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
     import time
+    import urllib.error
 
     import gradio_api
     from gradio_client import Client, handle_file
@@ -426,7 +427,9 @@ def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
         time.sleep(0.05)
     for _ in range(gated_app.max_size):  # fill the waiting line behind it
         gradio_api.join(gated_app.url, "classify_upload", None)
-    assert len(gated_app.demo._queue) == gated_app.max_size
+    with pytest.raises(urllib.error.HTTPError) as full:  # the line is full: one more is refused, as the page will be
+        gradio_api.join(gated_app.url, "classify_upload", None)
+    assert full.value.code == 503
 
     busy = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
     busy.goto(gated_app.url)
