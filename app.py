@@ -109,111 +109,15 @@ NETWORK = (
     'score below the model\'s threshold is answered "not a digit".'
 )
 
-# The drawing pad: a plain <canvas> and a few lines of page script. Each finished stroke (and, while drawing, at
-# most every EVERY ms) puts the drawing as one PNG data URL into the hidden #sketch-data textbox, whose .change
-# event answers: one request per stroke, where Gradio's Sketchpad sent three blob requests and six uploads first
-# (benchmarks/browser.py measures both, stroke to answer). tests/test_browser.py draws on it with a mouse and a
+# The drawing pad: a plain <canvas> and a few lines of page script (serving/page/). Each finished stroke (and, while
+# drawing, at most every EVERY ms) puts the drawing as one PNG data URL into the hidden #sketch-data textbox, whose
+# .change event answers: one request per stroke, where Gradio's Sketchpad sent three blob requests and six uploads
+# first (benchmarks/browser.py measures both, stroke to answer). tests/test_browser.py draws on it with a mouse and a
 # finger. The DOM ids are ours; only the textbox's textarea is Gradio's.
-PAD_HTML = """
-<div id="pad-wrap">
-  <canvas id="pad" width="280" height="280" aria-label="Drawing area: draw a digit or a number"></canvas>
-  <div id="pad-tools">
-    <button type="button" id="pad-undo">Undo</button>
-    <button type="button" id="pad-clear">Clear</button>
-    <button type="button" id="pad-pen" aria-pressed="false">Thick pen</button>
-  </div>
-  <p id="pad-hint">Draw anywhere in the square, with a mouse or a finger: one digit, or a number.</p>
-</div>
-"""
-PAD_JS = """
-() => {
-  const EVERY = 200;  // ms between answers while a stroke is being drawn
-  const setup = (canvas) => {
-    if (canvas.dataset.ready) return;
-    canvas.dataset.ready = "1";
-    const ctx = canvas.getContext("2d");
-    const strokes = [];
-    let current = null, last = 0, thick = false;
-    const paint = () => {
-      ctx.fillStyle = "#fff";
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.strokeStyle = "#000";
-      ctx.lineCap = ctx.lineJoin = "round";
-      for (const s of strokes) {
-        ctx.lineWidth = s.width;
-        ctx.beginPath();
-        ctx.moveTo(s.points[0][0], s.points[0][1]);
-        for (const [x, y] of s.points) ctx.lineTo(x, y);
-        if (s.points.length === 1) ctx.lineTo(s.points[0][0] + 0.1, s.points[0][1]);
-        ctx.stroke();
-      }
-    };
-    const send = () => {
-      const box = document.querySelector("#sketch-data textarea");
-      if (!box) return;
-      box.value = strokes.length ? canvas.toDataURL("image/png") : "";
-      box.dispatchEvent(new Event("input", {bubbles: true}));
-      last = performance.now();
-    };
-    const at = (e) => {
-      const r = canvas.getBoundingClientRect();
-      return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
-    };
-    canvas.addEventListener("pointerdown", (e) => {
-      e.preventDefault();
-      canvas.setPointerCapture(e.pointerId);
-      current = {width: thick ? 26 : 16, points: [at(e)]};
-      strokes.push(current);
-      last = performance.now();  // a stroke is first answered EVERY ms in, or when it ends
-      paint();
-    });
-    canvas.addEventListener("pointermove", (e) => {
-      if (!current) return;
-      e.preventDefault();
-      current.points.push(at(e));
-      paint();
-      if (performance.now() - last > EVERY) send();
-    });
-    const end = () => { if (current) { current = null; send(); } };
-    canvas.addEventListener("pointerup", end);
-    canvas.addEventListener("pointercancel", end);
-    document.querySelector("#pad-undo").addEventListener("click", () => { strokes.pop(); paint(); send(); });
-    document.querySelector("#pad-clear").addEventListener("click", () => { strokes.length = 0; paint(); send(); });
-    const pen = document.querySelector("#pad-pen");
-    pen.addEventListener("click", () => {
-      thick = !thick;
-      pen.setAttribute("aria-pressed", String(thick));
-      pen.textContent = thick ? "Thin pen" : "Thick pen";
-    });
-    paint();
-  };
-  const find = () => { const canvas = document.querySelector("#pad"); if (canvas) setup(canvas); };
-  new MutationObserver(find).observe(document.body, {subtree: true, childList: true});
-  find();
-}
-"""
-CSS = """
-#sketch-data { display: none !important; }
-#pad-wrap { display: flex; flex-direction: column; align-items: center; gap: 8px; }
-#pad { width: min(100%, 420px); aspect-ratio: 1; touch-action: none; border: 1px solid var(--border-color-primary);
-       border-radius: 8px; background: #fff; cursor: crosshair; }
-#pad-tools { display: flex; gap: 8px; }
-#pad-tools button { min-height: 44px; min-width: 64px; padding: 0 14px; border-radius: 8px;
-                    border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
-                    color: var(--button-secondary-text-color); font-size: 15px; }
-#pad-hint { margin: 0; opacity: 0.75; text-align: center; }
-#pad-box, #pad-box .html-container { padding: 0 !important; border: none !important; background: none !important; }
-@media (max-width: 500px) {
-  .gradio-container .main.app { padding-left: 6px !important; padding-right: 6px !important; }
-}
-.answer-label { min-height: 215px; }
-.answer-seen { min-height: 200px; }
-.fix-notice { font-size: 13px; opacity: 0.75; }
-.fix-row button, .fix-row label { min-height: 44px; }
-#misses-gallery { overflow: visible !important; }
-#misses-gallery .grid-wrap { max-height: none !important; overflow: visible !important; }
-#misses-gallery .caption-label { white-space: normal !important; overflow: visible !important; }
-"""
+PAGE = Path(__file__).resolve().parent / "serving" / "page"
+PAD_HTML = (PAGE / "pad.html").read_text(encoding="utf-8")
+PAD_JS = (PAGE / "pad.js").read_text(encoding="utf-8")
+CSS = (PAGE / "demo.css").read_text(encoding="utf-8")
 
 
 def refuse_malformed_values(component: gr.components.Component, expected: str) -> gr.components.Component:
