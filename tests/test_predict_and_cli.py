@@ -30,7 +30,20 @@ def test_prediction_views():
     assert prediction.digit == 7
     assert prediction.top(3) == [(7, pytest.approx(0.9)), (2, pytest.approx(0.05)), (1, pytest.approx(0.02))]
     assert prediction.describe() == "7 (90.0%), 2 (5.0%), 1 (2.0%)"
+    assert prediction.top() == prediction.top(3), "three by default, as the demo and the API show"
     assert prediction.confidences()["7"] == pytest.approx(0.9) and len(prediction.confidences()) == 10
+    refused = Prediction(probabilities=probabilities, image=image, score=0.4123456789, is_digit=False)
+    assert refused.describe() == "not a digit (closest: 7, 90.0%)"
+    assert refused.as_dict() == {
+        "digit": 7,
+        "is_digit": False,
+        "score": 0.412346,
+        "top3": [
+            {"digit": 7, "probability": 0.9},
+            {"digit": 2, "probability": 0.05},
+            {"digit": 1, "probability": 0.02},
+        ],
+    }
     html = preview_html(prediction, scale=8)  # what the page shows: the 28x28 input, 8x, square pixels
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
     preview = np.asarray(Image.open(io.BytesIO(png)))

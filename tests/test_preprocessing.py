@@ -395,3 +395,82 @@ def test_only_the_start_of_a_file_too_large_to_be_a_picture_is_read(tmp_path, mo
     path.write_bytes(b"\x89PNG" + b"\0" * 3 * 2**20)
     with pytest.raises(ImageError, match=r"long.png is too large to process safely \(more than 2 MB\)"):
         prepare_image(path)
+
+
+def test_numpy_pictures_read_as_pillow_reads_the_same_picture():
+    """Every numpy form of one picture gives the grey Pillow gives its 8-bit RGB(A) form, within rounding."""
+    rgb = np.asarray(draw(FOUR, ink="#1030c0", paper="#f4eedc").convert("RGB"))  # blue ink on cream paper
+    expected = reading.to_grey(rgb)  # through Pillow's own conversion to "L" (ITU-R 601)
+    unit = rgb.astype(np.float64) / 255
+    forms = {
+        "float in [0, 1]": unit,
+        "float in [0, 255]": rgb.astype(np.float32),
+        "uint16": rgb.astype(np.uint16) * 257,
+        "opaque RGBA float": np.dstack([unit, np.ones(unit.shape[:2])]),
+    }
+    for name, array in forms.items():
+        grey = reading.to_grey(array)
+        assert grey.dtype == np.float32 and grey.shape == expected.shape, name
+        assert np.abs(grey - expected).max() <= 1 / 255, name
+    single = reading.to_grey(unit[:, :, :1])  # HxWx1: the one channel, as it is
+    assert single.dtype == np.float32 and np.allclose(single, unit[:, :, 0])
+    mask = rgb[:, :, 0] < 128
+    assert np.array_equal(reading.to_grey(mask), mask.astype(np.float32))
+    wild = np.array([[np.nan, -3.0], [0.5, 2.0]])  # > 1 somewhere: read as 0-255
+    assert np.array_equal(reading.to_grey(wild), np.array([[0, 0], [0.5 / 255, 2 / 255]], dtype=np.float32))
+    rgba = np.asarray(draw(FOUR, mode="RGBA"))  # dark ink on a transparent layer
+    as_float = reading.to_grey(rgba.astype(np.float32) / 255)
+    assert np.abs(as_float - reading.to_grey(rgba)).max() <= 1 / 255, "alpha is read from the fourth channel"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (np.zeros((4, 4, 2)), "An image array must be HxW, HxWx3 or HxWx4, not (4, 4, 2)."),
+        (np.zeros((4, 4, 5)), "An image array must be HxW, HxWx3 or HxWx4, not (4, 4, 5)."),
+        (np.zeros((0, 5)), "An image array must be HxW, HxWx3 or HxWx4, not (0, 5)."),
+        (np.array([["a"]]), "Cannot read an array of <U1 as an image."),
+        (b"", "the upload is empty."),
+        (b"not a picture", "the upload is not an image file Pillow can read."),
+    ],
+)
+def test_what_cannot_be_read_is_said_in_one_line(bad, message):
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        reading.to_grey(bad)
+
+
+def test_a_callers_own_pixel_limit_and_the_file_size_limit_are_inclusive(tmp_path, monkeypatch):
+    path = tmp_path / "small.png"
+    draw(SEVEN, canvas=40).save(path)  # 1,600 pixels
+    reading.check_image_file(path, "small.png", limit=1600)
+    with pytest.raises(ImageError, match=r"^small\.png is too large to process safely \(more than 0\.0 megapixels\)"):
+        reading.check_image_file(path, "small.png", limit=1599)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", path.stat().st_size)  # exactly the limit: read
+    assert prepare_image(path) is not None
+
+
+def test_mnist_pictures_and_model_inputs_convert_exactly():
+    images = torch.tensor([[[0, 128, 255]]], dtype=torch.uint8).expand(2, 3, 3).contiguous()
+    x = mnist_to_tensor(images)
+    assert x.shape == (2, 1, 3, 3) and x.dtype == torch.float32 and x.max() == 1.0 and x[0, 0, 0, 1] == 128 / 255
+    for wrong in (images.float(), images[0], images[None]):  # a float picture, one picture alone, one more axis
+        with pytest.raises(ValueError, match=r"^expected uint8 images of shape \(N, H, W\), got torch\.\w+ \("):
+            mnist_to_tensor(wrong)
+    beyond = torch.full((1, 1, 28, 28), 0.5)
+    beyond[0, 0, 0, :3] = torch.tensor([-0.5, 1.5, 3.0])
+    pixels = pp.to_pixels(beyond)
+    assert pixels.dtype == np.uint8 and pixels[0, :3].tolist() == [0, 255, 255] and pixels[1, 0] == 128
+
+
+def test_scattered_ink_is_told_by_its_largest_piece_with_corners_joining():
+    diagonal = np.eye(30, dtype=bool)  # one stroke whose pixels touch by their corners only
+    assert not ink.is_scattered(diagonal, diagonal.astype(np.float32))
+    pieces = np.zeros((10, 60), dtype=np.float32)
+    pieces[2:8, 0:12] = 1.0  # the first and largest piece, 72 pixels: half the ink
+    for k in range(4):  # four small ones of 18 pixels: an eighth each
+        pieces[2:5, 20 + 10 * k : 26 + 10 * k] = 1.0
+    assert not ink.is_scattered(pieces > 0, pieces), "a piece holding half the ink is a digit's"
+    thirds = np.zeros((10, 40), dtype=np.float32)
+    thirds[2:8, [2, 3, 15, 16, 30, 31]] = 1.0  # three equal pieces: a third each, under MIN_LARGEST_SHARE
+    assert ink.is_scattered(thirds > 0, thirds)
+    assert not ink.is_scattered(thirds[:, :20] > 0, thirds[:, :20]), "two pieces: half each"
