@@ -11,8 +11,8 @@ Throughput is predict_proba over the 10,000 test images at several chunk sizes, 
 Cold start is the time from launching `python app.py` to the first answered /classify_upload request.
 
 These machines' speed varies 2-3x from hour to hour, so the sketch latency and the cold start are also measured
-side by side with --baseline (by default the last revision that read numbers by connected pieces alone, before
-recognition-based reading and the snapshots), extracted from git: alternating processes for the sketch,
+side by side with --baseline (by default main as issue 28 found it: preprocessing's own copies of library calls,
+three forwards, numbers read by connected pieces alone), extracted from git: alternating processes for the sketch,
 alternating app launches for the cold start, each with its own bundled model. The sketch's target is 2 ms (the
 1 ms of issue 15 is retired: a person waits ~100 ms for Gradio's round trip and ~45 ms from stroke to answer in
 the browser, see "From stroke to answer").
@@ -41,7 +41,7 @@ from mnist_hub.model import CHUNK_SIZE  # noqa: E402
 from mnist_hub.predict import number_text, predict_number  # noqa: E402
 
 CHUNKS = (128, 256, 512, 1024, 2048)
-BASELINE = "efa80f5"  # the last revision reading numbers by connected pieces alone, without snapshots
+BASELINE = "4783605"  # main when issue 28 was written: copies of library calls, three forwards, no package
 SKETCH_TIMER = """
 import sys, time
 import numpy as np, torch

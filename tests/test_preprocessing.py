@@ -217,6 +217,15 @@ def test_in_line_joins_the_next_digit_on_the_same_line_only():
     assert not photos.in_line(digit, (slice(130, 170), slice(80, 100)), reach=40)  # a line below: 10 of 40 rows shared
 
 
+def test_near_means_within_reach_on_both_axes():
+    stroke = (slice(100, 140), slice(50, 60))
+    assert photos.near(stroke, (slice(130, 150), slice(65, 70)), reach=6)  # overlapping rows, 5 px to the right
+    assert photos.near((slice(145, 150), slice(40, 45)), stroke, reach=6)  # 5 px below and 5 px to the left
+    assert not photos.near(stroke, (slice(100, 140), slice(67, 70)), reach=6)  # same rows, 7 px to the right
+    assert not photos.near(stroke, (slice(0, 20), slice(50, 60)), reach=6)  # same columns, 80 px above
+    assert not photos.near(stroke, (slice(147, 160), slice(50, 60)), reach=6)  # same columns, 7 px below
+
+
 @pytest.mark.parametrize(
     "blank",
     [
@@ -416,8 +425,9 @@ def test_numpy_pictures_read_as_pillow_reads_the_same_picture():
     assert single.dtype == np.float32 and np.allclose(single, unit[:, :, 0])
     mask = rgb[:, :, 0] < 128
     assert np.array_equal(reading.to_grey(mask), mask.astype(np.float32))
-    wild = np.array([[np.nan, -3.0], [0.5, 2.0]])  # > 1 somewhere: read as 0-255
-    assert np.array_equal(reading.to_grey(wild), np.array([[0, 0], [0.5 / 255, 2 / 255]], dtype=np.float32))
+    wild = np.array([[np.nan, -3.0], [0.5, 300.0]])  # > 1 somewhere: read as 0-255, and clipped
+    assert np.array_equal(reading.to_grey(wild), np.array([[0, 0], [0.5 / 255, 1]], dtype=np.float32))
+    assert np.array_equal(reading.to_grey(np.array([[0.0, 2.0]])), np.array([[0, 2 / 255]], dtype=np.float32))
     rgba = np.asarray(draw(FOUR, mode="RGBA"))  # dark ink on a transparent layer
     as_float = reading.to_grey(rgba.astype(np.float32) / 255)
     assert np.abs(as_float - reading.to_grey(rgba)).max() <= 1 / 255, "alpha is read from the fourth channel"

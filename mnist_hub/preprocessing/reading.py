@@ -143,15 +143,13 @@ def pil_to_array(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def array_to_unit(array: np.ndarray) -> np.ndarray:
-    """A numpy image as float32 in [0, 1], HxW or HxWxC."""
+    """A numpy image that is not 8-bit (``to_grey`` hands those to Pillow) as float32 in [0, 1], HxW or HxWxC."""
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or 0 in array.shape[:2]:
         raise ImageError(f"An image array must be HxW, HxWx3 or HxWx4, not {array.shape}.")
     if array.dtype == bool:
         return array.astype(np.float32)
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255.0
     if array.dtype == np.uint16:
         return array.astype(np.float32) / 65535.0
     if not np.issubdtype(array.dtype, np.number):
