@@ -49,7 +49,7 @@ ASPECT_COST = 4.0  # cost per unit of log aspect ratio outside the range of the 
 JOIN_COST = 1.0  # pieces apart are digits apart: one candidate of two pieces costs this much more...
 GAP_COST = 10.0  # ...and this much per line height of blank gap between them
 # The range of width / height of each digit in MNIST's training set (1st to 99th percentile of the ink's box,
-# tests/test_segmentation.py recomputes it): a slanted stroke as wide as it is high is a piece, not a 1.
+# tests/test_numbers.py recomputes it): a slanted stroke as wide as it is high is a piece, not a 1.
 ASPECT = (
     (0.55, 1.43),
     (0.15, 1.0),
