@@ -86,6 +86,14 @@ def download_failed(err: Exception, at: Place) -> str:
     return f"Could not download {at.where}: {reason}"
 
 
+def not_in_cache(err: Exception, at: Place) -> str:
+    """huggingface_hub says "not in the cache" both when the Hub cannot be reached and when it answered an error
+    (a 403, a 500): the latter is said as what it is."""
+    if isinstance(err.__cause__, HfHubHTTPError):
+        return download_failed(err.__cause__, at)
+    return f"Model {at.where} is not in the local Hub cache and the Hub cannot be reached{at.not_local}."
+
+
 def weights_mismatch(err: Exception, at: Place) -> str:
     reason = " ".join(str(err).split())[:300] or type(err).__name__  # torch names the tensors on later lines
     return f"Weights of {at.where} do not match its {CONFIG_NAME}: {reason}"
@@ -98,10 +106,7 @@ LOAD_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], Callable
         lambda err, at: f"Hub repo {at.model_id} was not found (or you have no access to it){at.not_local}.",
     ),
     (RevisionNotFoundError, lambda err, at: f"Hub repo {at.model_id} has no revision {at.revision}."),
-    (
-        LocalEntryNotFoundError,
-        lambda err, at: f"Model {at.where} is not in the local Hub cache and the Hub cannot be reached{at.not_local}.",
-    ),
+    (LocalEntryNotFoundError, not_in_cache),
     ((EntryNotFoundError, FileNotFoundError), missing_file),  # a file missing from a repo or a folder
     (HFValidationError, lambda err, at: f"{at.model_id!r} is neither a model folder nor a valid Hub repo id."),
     (HfHubHTTPError, download_failed),

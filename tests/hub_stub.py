@@ -3,7 +3,7 @@
 It speaks the endpoints a push, a tag, a branch and a download use (see ../shared/notes/huggingface-hub-2.4.md):
 enough to push revisions and load them back with ``from_pretrained``. Writes need ``Bearer hf_valid...``.
 ``fail_next`` makes the next matching request fail (an HTTP status, "drop" to close the connection, or "echo"
-for a 500 whose message repeats the Authorization header).
+for a 500 whose message repeats the Authorization header); ``fail_always`` makes every matching request fail so.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class HubStub:
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self.fail_next: dict[str, int | str] = {}  # path regex -> status, "drop" or "echo"
+        self.fail_always: dict[str, int | str] = {}  # the same, for every matching request
         self.authorizations: list[str] = []  # the Authorization header of each request
         self.yaml_errors: list[str] = []  # what /api/validate-yaml reports about a card
         self._lock = threading.Lock()
@@ -98,9 +99,10 @@ class HubStub:
             def _injected_fault(self) -> bool:
                 with stub._lock:
                     pattern = next((p for p in stub.fail_next if re.search(p, self.path)), None)
-                    if pattern is None:
+                    always = next((p for p in stub.fail_always if re.search(p, self.path)), None)
+                    if pattern is None and always is None:
                         return False
-                    fault = stub.fail_next.pop(pattern)
+                    fault = stub.fail_next.pop(pattern) if pattern is not None else stub.fail_always[always]
                 self._body()
                 if fault == "drop":
                     self.close_connection = True

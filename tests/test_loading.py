@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -224,3 +225,22 @@ def test_a_cached_model_loads_offline_without_asking_the_hub_again(saved):
         assert same_weights(load_model("someone/cached"), model)
     finally:
         constants.HF_HUB_OFFLINE = original
+
+
+@pytest.mark.parametrize("fault", [403, "echo"])
+def test_a_failed_download_is_one_line_without_the_token(request, saved, fault, monkeypatch):
+    """The Hub answers the weights' download with an error, one that repeats the request's credentials too."""
+    from hub_stub import Repo
+
+    monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda seconds: None)  # its retries, instantly
+    hub = request.getfixturevalue("hub")
+    _, folder = saved
+    hub.repos["someone/flaky"] = Repo(commits={"e" * 40: {p.name: p.read_bytes() for p in folder.iterdir()}})
+    hub.repos["someone/flaky"].refs["main"] = "e" * 40
+    hub.fail_always[r"flaky/resolve/.*model\.safetensors"] = fault
+    with pytest.raises(ModelLoadError) as err:
+        load_model("someone/flaky")
+    message = str(err.value)
+    assert message.startswith("Could not download someone/flaky: ") and "\n" not in message, message
+    assert ("403" if fault == 403 else "500") in message, "what the Hub answered, not 'cannot be reached'"
+    assert os.environ["HF_TOKEN"] not in message, message
