@@ -79,11 +79,15 @@ def missing_file(err: Exception, at: Place) -> str:
     return f"{'Model folder' if at.local else 'Hub repo'} {at.where} has no {missing}{hint}."
 
 
+def error_line(err: Exception, token: str | None) -> str:
+    """An error's first line (its type's name when it says nothing), with ``token`` never shown: what a person is
+    told about a failure of the Hub, whose messages may repeat the request's credentials on later lines or this."""
+    reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return reason.replace(token, "***") if token else reason
+
+
 def download_failed(err: Exception, at: Place) -> str:
-    reason, token = str(err).splitlines()[0], get_token()
-    if token:  # the token of a private repo is never shown
-        reason = reason.replace(token, "***")
-    return f"Could not download {at.where}: {reason}"
+    return f"Could not download {at.where}: {error_line(err, get_token())}"
 
 
 def not_in_cache(err: Exception, at: Place) -> str:

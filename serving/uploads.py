@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from mnist_hub.loading import error_line
 from serving.store import CorrectionStore, write_durably
 
 log = logging.getLogger("mnist_hub.demo")
@@ -28,13 +29,10 @@ def upload_corrections(
         try:
             start_uploads(store.folder, repo_id, token, every_minutes, source, lock=store.lock)
         except Exception as err:  # network, token, Hub: never the demo's end
-            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            if token:
-                reason = reason.replace(token, "***")
             log.warning(
                 "corrections: cannot upload to dataset repo %s (%s); saving locally, trying again in %g minutes",
                 repo_id,
-                reason[:200],
+                error_line(err, token)[:200],
                 every_minutes,
             )
             return False
