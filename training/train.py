@@ -41,7 +41,7 @@ from training.metrics import Evaluation, evaluate, format_accuracy
 from training.outliers import make_outliers
 from training.push import add_push_arguments
 from training.push import run as push_folder
-from training.recipe import Recipe, add_recipe_arguments, check_recipe_arguments, recipe_for
+from training.recipe import Recipe, add_recipe_arguments, check_recipe_arguments, flag, recipe_for
 from training.refusal import evaluate_refusal, fit_calibration, refusal_report, refused_mask
 
 OUTLIER_SHARE = 0.5  # each batch of digits comes with this many non-digits per digit
@@ -97,7 +97,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     check_recipe_arguments(p, args)
     for name in ("train_limit", "test_limit", "threads", "extra_weight"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
+            p.error(f"{flag(name)} must be at least 1")
     try:
         args.snapshots = sorted({int(e) for e in args.snapshots.split(",") if e.strip()})
     except ValueError:
