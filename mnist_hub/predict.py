@@ -100,8 +100,9 @@ def read_number(model: ConvolutionalNetwork, image: Any) -> tuple[Layout | None,
     """``predict_number``'s reading, with the ink it read (None without ink); each prediction's ``box`` is where
     that digit lies in the ink (top, bottom, left, right).
 
-    The pieces of ink are read whole first; only pieces that may hold several digits (``numbers.doubtful``)
-    are then cut, and every candidate scored again: a digit standing alone costs one pass of the network."""
+    The pieces of ink are read whole first; only pieces that may hold several digits (``numbers.doubtful``) and
+    are wide enough to be cut are then cut, and every candidate scored again: a digit standing alone costs one
+    pass of the network."""
     found = layout(image)
     if found is None:
         return None, []
@@ -110,7 +111,7 @@ def read_number(model: ConvolutionalNetwork, image: Any) -> tuple[Layout | None,
     cut = [
         g
         for g, k in enumerate(options.alone)
-        if doubtful(scored[k].score, scored[k].is_digit, scored[k].digit, options.boxes[k])
+        if doubtful(scored[k].score, scored[k].is_digit, scored[k].digit, options.boxes[k]) and found.cuttable(g)
     ]
     if cut:
         options = found.candidates(cut)

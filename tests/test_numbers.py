@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_hub import load_model
 from mnist_hub.predict import number_text, predict, predict_number, read_number
-from mnist_hub.preprocessing.numbers import ASPECT, Candidates, best_path
+from mnist_hub.preprocessing import ImageError
+from mnist_hub.preprocessing.numbers import ASPECT, MAX_ATOMS, MAX_MARKS, RUN_ATOMS, RUN_PIECES, Candidates, best_path
 from training.data import load_mnist
-from training.synthetic import LETTERS, SEVEN, draw
+from training.synthetic import LETTERS, SEVEN, blobs, combs, dots, draw, sprinkled, zigzag
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,56 @@ def test_an_image_is_read_the_same_as_a_pil_picture_of_it(model, test_digits):
     images, _ = test_digits
     picture = written([images[3], images[4]], overlap=0)
     assert number_text(predict_number(model, picture)) == number_text(predict_number(model, Image.fromarray(picture)))
+
+
+def scored_inputs(model, picture, monkeypatch) -> tuple[int, str]:
+    """How many candidate digits reading ``picture`` scores in all (the work it costs), and what it reads."""
+    import mnist_hub.predict as predict_module
+
+    counted: list[int] = []
+    classify = predict_module.classify
+    monkeypatch.setattr(predict_module, "classify", lambda m, x: (counted.append(len(x)), classify(m, x))[1])
+    try:
+        text = number_text(read_number(model, picture)[1])
+    except ImageError as err:
+        text = str(err)
+    return sum(counted), text
+
+
+def test_dots_on_a_drawing_are_refused_in_one_line_before_anything_is_scored(model, monkeypatch):
+    """Issue 35: 300 one-pixel dots (2 KB of PNG) made 27,060 candidates (every run of adjacent pieces, twice):
+    26-38 CPU seconds from one request."""
+    work, text = scored_inputs(model, dots(300, np.random.default_rng(0)), monkeypatch)
+    assert work == 0 and text.startswith("Too many separate marks to read as a number (more than 40)"), text
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        lambda: dots(MAX_MARKS, np.random.default_rng(1)),
+        lambda: blobs(MAX_MARKS, np.random.default_rng(2)),
+        lambda: sprinkled(0.02, np.random.default_rng(3)),
+        lambda: zigzag(30, 6),
+        lambda: zigzag(60, 3),
+        lambda: combs(38),
+        lambda: combs(8, side=280, height=40),
+    ],
+    ids=["40 dots", "40 blobs", "noise in a margin", "zigzag", "dense zigzag", "38 combs", "8 wide combs"],
+)
+def test_the_work_of_a_reading_is_bounded_whatever_the_drawing(model, monkeypatch, picture):
+    """Pieces at most MAX_MARKS, a candidate at most RUN_PIECES pieces (or RUN_ATOMS parts), cuts at most MAX_ATOMS
+    atoms: the first pass scores at most MAX_MARKS x RUN_PIECES candidates, the second MAX_ATOMS x RUN_ATOMS. The
+    dots, the blobs and the zigzags scored 726 to 1,640 before (benchmarks/crafted.py times them)."""
+    work, _ = scored_inputs(model, picture(), monkeypatch)
+    assert work <= MAX_MARKS * RUN_PIECES + MAX_ATOMS * RUN_ATOMS, work
+
+
+def test_a_second_pass_runs_only_where_a_piece_can_be_cut(model, monkeypatch):
+    """20 narrow pieces, each refused: none is wide enough to hold two digits, so none is scored twice."""
+    image = Image.new("L", (340, 340), 255)
+    pen = ImageDraw.Draw(image)
+    for x in range(10, 330, 16):
+        pen.ellipse([x, 150, x + 4, 154], fill=0)
+        pen.line([(x + 2, 100), (x + 2, 200)], fill=0, width=1)
+    counted, _ = scored_inputs(model, image, monkeypatch)
+    assert counted <= MAX_MARKS * RUN_PIECES, counted

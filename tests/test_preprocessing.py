@@ -209,21 +209,26 @@ def test_phone_photos_of_numbers_on_paper_are_read_digit_by_digit(model, mnist_t
     assert read >= 20, f"{read}/24 {style} photos of numbers read exactly"  # a noisy sample of the benchmark
 
 
+def box(top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """A bounding box as ``photos.near`` and ``photos.in_line`` take it."""
+    return np.array([[top, bottom], [left, right]])
+
+
 def test_in_line_joins_the_next_digit_on_the_same_line_only():
-    digit = (slice(100, 140), slice(50, 75))  # 40 px tall
-    assert photos.in_line(digit, (slice(105, 142), slice(105, 130)), reach=40)  # 30 px to its right, same line
-    assert photos.in_line((slice(105, 142), slice(0, 20)), digit, reach=40)  # on its left
-    assert not photos.in_line(digit, (slice(105, 142), slice(120, 140)), reach=40)  # 45 px away
-    assert not photos.in_line(digit, (slice(130, 170), slice(80, 100)), reach=40)  # a line below: 10 of 40 rows shared
+    digit = box(100, 140, 50, 75)  # 40 px tall
+    assert photos.in_line(digit, box(105, 142, 105, 130), reach=40)  # 30 px to its right, same line
+    assert photos.in_line(box(105, 142, 0, 20), digit, reach=40)  # on its left
+    assert not photos.in_line(digit, box(105, 142, 120, 140), reach=40)  # 45 px away
+    assert not photos.in_line(digit, box(130, 170, 80, 100), reach=40)  # a line below: 10 of 40 rows shared
 
 
 def test_near_means_within_reach_on_both_axes():
-    stroke = (slice(100, 140), slice(50, 60))
-    assert photos.near(stroke, (slice(130, 150), slice(65, 70)), reach=6)  # overlapping rows, 5 px to the right
-    assert photos.near((slice(145, 150), slice(40, 45)), stroke, reach=6)  # 5 px below and 5 px to the left
-    assert not photos.near(stroke, (slice(100, 140), slice(67, 70)), reach=6)  # same rows, 7 px to the right
-    assert not photos.near(stroke, (slice(0, 20), slice(50, 60)), reach=6)  # same columns, 80 px above
-    assert not photos.near(stroke, (slice(147, 160), slice(50, 60)), reach=6)  # same columns, 7 px below
+    stroke = box(100, 140, 50, 60)
+    assert photos.near(stroke, box(130, 150, 65, 70), reach=6)  # overlapping rows, 5 px to the right
+    assert photos.near(box(145, 150, 40, 45), stroke, reach=6)  # 5 px below and 5 px to the left
+    assert not photos.near(stroke, box(100, 140, 67, 70), reach=6)  # same rows, 7 px to the right
+    assert not photos.near(stroke, box(0, 20, 50, 60), reach=6)  # same columns, 80 px above
+    assert not photos.near(stroke, box(147, 160, 50, 60), reach=6)  # same columns, 7 px below
 
 
 @pytest.mark.parametrize(

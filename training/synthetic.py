@@ -396,3 +396,48 @@ def draw_non_digit(kind: str, rng: np.random.Generator) -> Image.Image:
     jittered = [[(x + rng.normal(0, 0.015), y + rng.normal(0, 0.015)) for x, y in stroke] for stroke in strokes]
     mode = "RGBA" if rng.random() < 0.5 else "RGB"
     return draw(jittered, canvas=canvas, box=box, width=width, mode=mode)
+
+
+# Crafted drawings: small PNGs within every limit of the demo, shaped to cost a number's reading the most (issue 35).
+# tests/test_numbers.py bounds the work each one causes; benchmarks/crafted.py measures it.
+def dots(count: int, rng: np.random.Generator, side: int = 340) -> Image.Image:
+    """``count`` one-pixel dots, one per column, at random heights, inside a 1-pixel white margin."""
+    canvas = np.full((side, side), 255, np.uint8)
+    canvas[rng.integers(1, side - 1, count), np.linspace(1, side - 2, count).astype(int)] = 0
+    return Image.fromarray(canvas)
+
+
+def sprinkled(share: float, rng: np.random.Generator, side: int = 340) -> Image.Image:
+    """Noise: each pixel inside a 1-pixel white margin black with probability ``share``."""
+    canvas = np.full((side, side), 255, np.uint8)
+    canvas[1:-1, 1:-1][rng.random((side - 2, side - 2)) < share] = 0
+    return Image.fromarray(canvas)
+
+
+def blobs(count: int, rng: np.random.Generator, side: int = 340) -> Image.Image:
+    """``count`` 4x4 squares side by side at random heights: as many pieces as are read, each a candidate digit."""
+    image = Image.new("L", (side, side), 255)
+    pen = ImageDraw.Draw(image)
+    for x in np.linspace(4, side - 8, count).astype(int):
+        y = int(rng.integers(4, side - 8))
+        pen.rectangle([int(x), y, int(x) + 3, y + 3], fill=0)
+    return image
+
+
+def zigzag(height: int, period: int, side: int = 340) -> Image.Image:
+    """One thin zigzag across the canvas: a single piece, wide enough to be cut almost everywhere."""
+    image = Image.new("L", (side, side), 255)
+    points = [(x, side // 2 + (height if (x // period) % 2 else 0)) for x in range(2, side - 2, period)]
+    ImageDraw.Draw(image).line(points, fill=0, width=2)
+    return image
+
+
+def combs(count: int, side: int = 340, height: int = 24) -> Image.Image:
+    """``count`` small thin Z shapes in a row: pieces that are each doubtful and each wide enough to be cut."""
+    image = Image.new("L", (side, side), 255)
+    pen = ImageDraw.Draw(image)
+    width = (side - 4) // count
+    for k in range(count):
+        x = 2 + k * width
+        pen.line([(x, side // 2), (x + width - 3, side // 2 + height), (x, side // 2 + height)], fill=0, width=1)
+    return image

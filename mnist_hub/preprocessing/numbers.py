@@ -26,11 +26,12 @@ from scipy import ndimage
 from . import extract_ink
 from .fitting import prepare_ink
 from .ink import EIGHT_NEIGHBOURS, bounding_box
-from .reading import to_grey
+from .reading import ImageError, to_grey
 
 SPLIT_SIDE = 320  # pieces, cuts and candidates are made on a copy at most this many pixels on a side
 MERGE_OVERLAP = 0.5  # pieces overlapping horizontally by this share of the narrower are one piece
 SPECK_SHARE = 0.1  # a piece lighter than this share of the heaviest is a speck or a dot, not part of the number
+MAX_MARKS = 40  # a picture of more pieces than this is refused in one line: each piece costs candidates to score
 SEAM_ROWS = 32  # cuts are traced on a copy of the piece this many rows high
 PART_SURE = 0.97  # a candidate that begins or ends at a cut must be at least this sure a digit (refusal kept)
 SURE = 0.9  # a piece read whole with a lower digit score is cut, in case it holds several digits
@@ -40,7 +41,10 @@ CUT_SPACING = 0.1  # cuts end at least this share of the height apart (the cheap
 DRIFT = 0.6  # a cut moving sideways by a column costs as much as crossing 0.6 of a column of full ink
 SAME_CUT = 2.5  # two cuts this close on average (rows of the traced copy) are one
 DIGIT_COST = 0.7  # each digit read costs this much: fewer, whole digits are preferred to fragments
-RUN_WIDTH = 1.5  # candidates of several atoms are at most this share of the line's height wide
+RUN_WIDTH = 1.5  # candidates of several atoms are at most this share of the line's height wide...
+RUN_PIECES = 3  # ...span at most this many pieces (a digit read: at most 2, benchmarks/README.md)...
+RUN_ATOMS = 10  # ...and, but for pieces whole, at most this many atoms (a digit read among cuts: at most 8)
+MAX_ATOMS = 48  # pieces are cut while the atoms stay within this; beyond, a piece is read whole
 WIDE = 1.8  # a candidate wider than this share of the line's height is two digits or more (MNIST: <= 1.67)...
 WIDE_COST = 3.0  # ...and costs this much more
 SHORT = 0.4  # a candidate lower than this share of the line's height is a fragment...
@@ -97,9 +101,15 @@ class Layout:
         """The line's height on the copy: what widths, heights and gaps are measured against."""
         return self.coarse.shape[0]
 
+    def cuttable(self, g: int) -> bool:
+        """Whether piece ``g`` is wide enough to hold two digits: only such a piece gets cuts."""
+        _, first, end = self.groups[g]
+        return end - first >= CUT_FROM * self.line
+
     def candidates(self, cut: Collection[int] = ()) -> Candidates:
-        """Every run of adjacent atoms no wider than ``RUN_WIDTH`` x the line (and each atom), the pieces ``cut`` cut
-        along their ``seams``."""
+        """Every run of adjacent atoms no wider than ``RUN_WIDTH`` x the line, of at most ``RUN_ATOMS`` atoms and
+        ``RUN_PIECES`` pieces (and each atom, and each piece whole), the pieces ``cut`` cut along their ``seams``:
+        at most ``MAX_ATOMS`` x ``RUN_ATOMS`` candidates, whatever the picture."""
         if self.count == 1 and not cut:  # one piece read whole, the common case: the ink itself, nothing to label
             height, width = self.coarse.shape
             return Candidates(
@@ -111,7 +121,8 @@ class Layout:
                 alone=[0],
                 parts=np.array([False]),
             )
-        atoms, group_of_atom = cut_atoms(self.labels, self.coarse, self.groups, self.line, cut)
+        cut = [g for g in cut if self.cuttable(g)]
+        atoms, group_of_atom = cut_atoms(self.labels, self.coarse, self.groups, cut)
         count = len(group_of_atom)
         boxes = ndimage.find_objects(atoms, max_label=count)
         runs, extents, costs, parts = [], [], [], []
@@ -124,11 +135,15 @@ class Layout:
                 starts_whole = first == 0 or group_of_atom[first - 1] != group_of_atom[first]
                 ends_whole = end == count or group_of_atom[end] != group_of_atom[end - 1]
                 one_piece = group_of_atom[first] == group_of_atom[end - 1]
+                if group_of_atom[end - 1] - group_of_atom[first] >= RUN_PIECES:
+                    break  # spans too many pieces: longer runs span more
                 if end > first + 1 and right - left > RUN_WIDTH * self.line:
                     if not one_piece:
                         break  # wider runs only grow
                     if not (starts_whole and ends_whole):
                         continue  # a piece whole is always a candidate, however wide; its parts are not
+                if end - first > RUN_ATOMS and not (starts_whole and ends_whole):
+                    continue  # nor a run of more parts than a digit is made of
                 runs.append((first, end))
                 extents.append((top, bottom, left, right))
                 parts.append(not (starts_whole and ends_whole))
@@ -158,7 +173,13 @@ def layout(image: Any) -> Layout | None:
     labels, count = ndimage.label(coarse > 0, structure=EIGHT_NEIGHBOURS)
     if count == 0:
         return None
-    return Layout(ink, coarse, factor, labels, count, pieces(labels, count, coarse))
+    groups = pieces(labels, count, coarse)
+    if len(groups) > MAX_MARKS:  # dots sprinkled on a canvas, noise inside a margin, a page of print
+        raise ImageError(
+            f"Too many separate marks to read as a number (more than {MAX_MARKS}): draw or upload one digit or "
+            "one number."
+        )
+    return Layout(ink, coarse, factor, labels, count, groups)
 
 
 def doubtful(score: float, is_digit: bool, digit: int, box: tuple[int, int, int, int]) -> bool:
@@ -191,11 +212,10 @@ def cut_atoms(
     labels: np.ndarray,
     coarse: np.ndarray,
     groups: list[tuple[list[int], int, int]],
-    line: int,
     cut: Collection[int],
 ) -> tuple[np.ndarray, list[int]]:
-    """Each ink pixel's atom (1, 2, ... left to right; 0 elsewhere) and each atom's piece: the pieces ``cut`` that are
-    wide enough to hold two digits are cut along their ``seams``."""
+    """Each ink pixel's atom (1, 2, ... left to right; 0 elsewhere) and each atom's piece: the pieces ``cut`` are cut
+    along their ``seams``, left to right while the atoms stay within ``MAX_ATOMS`` (the rest are read whole)."""
     atoms = np.zeros(coarse.shape, np.int32)
     group_of_atom: list[int] = []
     for g, (members, first, end) in enumerate(groups):
@@ -204,11 +224,13 @@ def cut_atoms(
         top, bottom = int(rows[0]), int(rows[-1]) + 1
         inside = inside[top:bottom]
         part = np.zeros(inside.shape, np.int32)
-        if g in cut and end - first >= CUT_FROM * line:
+        if g in cut:
             columns = np.arange(end - first)[None, :]
             for seam in seams(np.where(inside, coarse[top:bottom, first:end], 0.0)):
                 part += columns > seam[:, None]
         used = np.unique(part[inside])  # a cut may leave nothing between it and the next
+        if len(group_of_atom) + len(used) + len(groups) - g - 1 > MAX_ATOMS:
+            part[:], used = 0, np.zeros(1, part.dtype)  # read whole
         number = np.searchsorted(used, part) + len(group_of_atom) + 1
         atoms[top:bottom, first:end][inside] = number[inside]
         group_of_atom += [g] * len(used)
@@ -234,11 +256,14 @@ def seams(ink: np.ndarray) -> list[np.ndarray]:
     if columns <= 2 * margin:
         return []
     paths = cheapest_paths(small, margin, reach)
-    profile = small.sum(axis=0)
-    for x in local_minima(profile, margin, reach):
-        straight = np.full(rows, x, np.int64)
-        if not any(np.abs(straight - path).mean() < SAME_CUT for path in paths):
-            paths.append(straight)
+    straight = local_minima(small.sum(axis=0), margin, reach)
+    if paths:  # a straight cut close to a path is that path
+        straight = straight[(np.abs(straight[:, None, None] - np.array(paths)[None]).mean(axis=2) >= SAME_CUT).all(1)]
+    kept: list[int] = []
+    for x in straight.tolist():  # ascending: a straight cut close to the one kept before it is that one
+        if not kept or x - kept[-1] >= SAME_CUT:
+            kept.append(x)
+    paths += [np.full(rows, x, np.int64) for x in kept]
     rows_here = np.minimum(np.arange(height) * rows // height, rows - 1)
     return [(path[rows_here] + 0.5) / scale for path in paths]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .ink import EIGHT_NEIGHBOURS, INK_THRESHOLD, MIN_CONTRAST, bounding_box, scaled_ink
 from .reading import shrink
@@ -21,6 +23,7 @@ UNEVEN_BACKGROUND = 0.06  # a local background varying more than this is uneven 
 MIN_PIECE_SHARE = 0.06  # in a photo, ink pieces lighter than this share of the digit's main piece are specks
 NEIGHBOUR_REACH = 0.3  # the digit's other pieces lie within this share of its main piece's size from it
 NUMBER_GAP = 1.0  # a number's next digit, on the same line, lies within this share of a digit's height
+MAX_PIECES = 500  # a photo with more pieces of ink of some weight than this holds no digit (grain, print)
 POLARITY_TAIL = 1.0  # percent of a photo's pixels at each end that tell light strokes from dark (light_strokes)
 
 
@@ -60,7 +63,9 @@ def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
 
     Pieces at the edge (the page edge, the table) are dropped; the digit is the most stroke-like piece left (ink
     mass per unit of half-width favours long thin strokes over the wedges of shadow a table corner leaves), with
-    the pieces of some weight near it, or beside it on its line (a number's other digits).
+    the pieces of some weight near it, or beside it on its line (a number's other digits), and near those, and so
+    on: the connected component of the digit in the graph of pieces near each other. None too when more than
+    ``MAX_PIECES`` pieces have some weight.
     """
     labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     if count == 0:
@@ -74,21 +79,17 @@ def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
         return None
     radius = ndimage.maximum(ndimage.distance_transform_edt(mask), labels, index=index)
     main = int(np.argmax(mass / np.maximum(radius, 1.5)))
-    boxes = ndimage.find_objects(labels)
-    reach = NEIGHBOUR_REACH * max(b.stop - b.start for b in boxes[main])
-    line_reach = NUMBER_GAP * (boxes[main][0].stop - boxes[main][0].start)
-    heavy = mass >= MIN_PIECE_SHARE * mass[main]
+    heavy = np.flatnonzero(mass >= MIN_PIECE_SHARE * mass[main])
+    if heavy.size > MAX_PIECES:
+        return None  # grain or a page of print, not a digit or a number: and the work stays bounded
+    boxes = np.array([[b.start, b.stop] for box in ndimage.find_objects(labels) for b in box]).reshape(count, 2, 2)
+    reach = NEIGHBOUR_REACH * float((boxes[main, :, 1] - boxes[main, :, 0]).max())
+    line_reach = NUMBER_GAP * float(boxes[main, 0, 1] - boxes[main, 0, 0])
+    one, other = boxes[heavy, None], boxes[None, heavy]
+    linked = near(one, other, reach) | in_line(one, other, line_reach)
+    _, component = connected_components(csr_matrix(linked), directed=False)
     chosen = np.zeros(count, dtype=bool)
-    chosen[main] = True
-    grown = True
-    while grown:  # the digit's other pieces, and a number's other digits, each near one already kept
-        grown = False
-        for k in np.flatnonzero(heavy & ~chosen):
-            if any(
-                near(boxes[k], boxes[j], reach) or in_line(boxes[k], boxes[j], line_reach)
-                for j in np.flatnonzero(chosen)
-            ):
-                chosen[k] = grown = True
+    chosen[heavy] = component == component[np.flatnonzero(heavy == main)[0]]
     return np.concatenate([[False], chosen])[labels]
 
 
@@ -110,14 +111,15 @@ def edge_labels(labels: np.ndarray, margin: int) -> np.ndarray:
     return np.unique(np.concatenate([b.ravel() for b in band]))
 
 
-def near(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
-    """True when bounding boxes ``a`` and ``b`` come within ``reach`` pixels of each other."""
-    return all(x.start < y.stop + reach and x.stop > y.start - reach for x, y in zip(a, b, strict=True))
+def near(a: np.ndarray, b: np.ndarray, reach: float) -> np.ndarray:
+    """Whether bounding boxes ``a`` and ``b`` come within ``reach`` pixels of each other; boxes are arrays of
+    ((top, bottom), (left, right)), broadcast against each other."""
+    return ((a[..., 0] < b[..., 1] + reach) & (a[..., 1] > b[..., 0] - reach)).all(axis=-1)
 
 
-def in_line(a: tuple[slice, slice], b: tuple[slice, slice], reach: float) -> bool:
-    """True when bounding boxes ``a`` and ``b`` share half the shorter one's rows and lie within ``reach`` pixels
-    of each other side by side: the next digit of a number written on a line."""
-    rows = min(a[0].stop, b[0].stop) - max(a[0].start, b[0].start)
-    shorter = min(a[0].stop - a[0].start, b[0].stop - b[0].start)
-    return rows >= 0.5 * shorter and a[1].start < b[1].stop + reach and a[1].stop > b[1].start - reach
+def in_line(a: np.ndarray, b: np.ndarray, reach: float) -> np.ndarray:
+    """Whether bounding boxes ``a`` and ``b`` (as ``near`` takes them) share half the shorter one's rows and lie
+    within ``reach`` pixels of each other side by side: the next digit of a number written on a line."""
+    rows = np.minimum(a[..., 0, 1], b[..., 0, 1]) - np.maximum(a[..., 0, 0], b[..., 0, 0])
+    shorter = np.minimum(a[..., 0, 1] - a[..., 0, 0], b[..., 0, 1] - b[..., 0, 0])
+    return (rows >= 0.5 * shorter) & (a[..., 1, 0] < b[..., 1, 1] + reach) & (a[..., 1, 1] > b[..., 1, 0] - reach)
