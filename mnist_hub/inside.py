@@ -3,11 +3,13 @@ learned, and which pixels decided the answer.
 
 ``look_inside(model, picture)`` reads one digit as ``prepare_image`` prepares it; ``look_inside_number`` reads
 each digit of a number as ``predict_number`` splits it. The stages are read with forward hooks from the network's
-own ``forward``, never a second copy of it; the attribution is Captum's Integrated Gradients.
+own ``forward`` (on a copy of the network per call, so that readers never share hooks), never a second copy of
+the code; the attribution is Captum's Integrated Gradients.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,22 +117,21 @@ def attribution(model: ConvolutionalNetwork, image: torch.Tensor, target: int, s
 def inside_of(
     model: ConvolutionalNetwork, image: torch.Tensor, steps: int = STEPS, snapshots: Snapshots = ()
 ) -> Inside:
-    """``Inside`` of one prepared input (1, 1, 28, 28); ``snapshots`` give its ``epochs``."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), recorded(model) as stages:
-            model(image)
-        prediction = classify(model, image)[0]
-        return Inside(
-            prediction=prediction,
-            layers={name: stages[name][0] for name in STAGES},
-            filters={"conv1": model.conv1.weight.detach().clone(), "conv2": model.conv2.weight.detach().clone()},
-            attribution=attribution(model, image, prediction.digit, steps),
-            epochs=[(epoch, network.calibrated_proba(image)[0]) for epoch, network in snapshots],
-        )
-    finally:
-        model.train(was_training)
+    """``Inside`` of one prepared input (1, 1, 28, 28); ``snapshots`` give its ``epochs``.
+
+    The hooks go on a copy of ``model`` made for this call (60k weights: ~2 ms), never on ``model`` itself: the
+    demo's threads share one network, and one call's forward must not land in another's record."""
+    network = copy.deepcopy(model).eval()
+    with torch.no_grad(), recorded(network) as stages:
+        network(image)
+    prediction = classify(network, image)[0]
+    return Inside(
+        prediction=prediction,
+        layers={name: stages[name][0] for name in STAGES},
+        filters={"conv1": network.conv1.weight.detach(), "conv2": network.conv2.weight.detach()},
+        attribution=attribution(network, image, prediction.digit, steps),
+        epochs=[(epoch, snapshot.calibrated_proba(image)[0]) for epoch, snapshot in snapshots],
+    )
 
 
 def look_inside(

@@ -90,3 +90,21 @@ def test_the_command_line_draws_the_view_into_a_png(tmp_path, capsys):
         assert image.format == "PNG" and image.width >= 1000 and image.height >= 800
     assert main(["--inside", str(tmp_path / "missing.png"), "-o", str(out)]) == 1
     assert capsys.readouterr().err.startswith("error: Cannot read missing.png")
+
+
+def test_two_readers_at_once_each_see_their_own_picture(model):
+    """The demo's threads share one network: hooks on it put one call's forward into another's record (issue 35:
+    2-22 % of concurrent calls failed, and a call could show another person's maps). Each call hooks a copy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mnist_hub.inside import inside_of
+    from mnist_hub.preprocessing import prepare_image
+
+    pictures = [prepare_image(ROOT / "examples" / name) for name in ("digit.png", "photo.jpg")]
+    alone = [inside_of(model, picture, steps=8) for picture in pictures]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda k: (k, inside_of(model, pictures[k % 2], steps=8)), range(60)))
+    for k, inside in together:
+        for name in STAGES:
+            assert torch.equal(inside.layers[name], alone[k % 2].layers[name]), (k, name)
+        assert torch.allclose(inside.attribution, alone[k % 2].attribution, atol=1e-5)
