@@ -24,13 +24,10 @@ import base64
 import binascii
 import io
 import logging
-import math
 from pathlib import Path
 from typing import NamedTuple
 
 import gradio as gr
-import pydantic
-from PIL import Image
 from starlette.middleware import Middleware
 
 from mnist_hub.corrections import LABELS
@@ -39,10 +36,13 @@ from mnist_hub.inside import inside_of
 from mnist_hub.loading import ModelLoadError
 from mnist_hub.predict import read_number
 from mnist_hub.preprocessing import ImageError, check_image_file
-from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota, client_address
+from serving import fair_queue, mcp
+from serving.clients import request_client
+from serving.components import let_bad_files_through, one_line_errors, refuse_malformed_values, refuse_non_numbers
+from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota
 from serving.inside_view import inside_html, inside_json
 from serving.malloc import keep_memory_flat
-from serving.readings import Shown, correct, show
+from serving.readings import Shown, correct, picture_html, show
 from serving.showcase import REFUSED, Showcase, load_showcase
 from serving.store import CorrectionStore
 from serving.uploads import CORRECTIONS_ENV, upload_corrections
@@ -53,11 +53,14 @@ NO_PICTURE = "No picture yet: upload a picture of a digit or a number"
 ANY = "any"
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_FILES = ("digit.png", "photo.jpg", "number.png", "doodle.png")
+EXAMPLE_HEIGHT = 96  # pixels of an example's thumbnail, which the page carries inline (no server path in /config)
 
 # The limits of the public demo, all in one place (README "Running it in public"). serve() applies them.
 MAX_FILE_SIZE = "10mb"  # one uploaded file (Gradio's own check)
 WORKERS = 2  # requests answered at once (the machines have 2 cores)
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
+JOBS_PER_CLIENT = 4  # requests of one client address waiting or answered at once (a page sends one at a time)
+UNREAD_GRACE = 10.0  # seconds a request may wait with no one reading its answer before it is dropped
 SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default)
 CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
 # Proxies in front of the app that append the address they saw to X-Forwarded-For: 1 on a Hugging Face Space
@@ -73,7 +76,7 @@ LIMITS = Limits(
     cache_window=sum(CACHE_CLEANUP),  # an upload is deleted at most an hour and ten minutes after it came
     uploads_at_once=8,  # each is held in memory (<= 10 MB) while it is checked
     json_bytes=256 * 2**10,  # a call's values: a drawing as a PNG data URL (~10 KB), file references, labels
-    mcp_bytes=14 * 2**20,  # an MCP call: a picture of up to 10 MB as base64
+    mcp_bytes=mcp.MESSAGE_BYTES,  # an MCP message: the mcp package's own limit (a picture of up to ~3 MB as base64)
     trusted_proxies=TRUSTED_PROXIES,
 )
 SKETCH_MAX_PIXELS = 2048 * 2048  # a drawing comes from a 280x280 canvas: refused beyond this before it is decoded
@@ -118,70 +121,6 @@ PAGE = Path(__file__).resolve().parent / "serving" / "page"
 PAD_HTML = (PAGE / "pad.html").read_text(encoding="utf-8")
 PAD_JS = (PAGE / "pad.js").read_text(encoding="utf-8")
 CSS = (PAGE / "demo.css").read_text(encoding="utf-8")
-
-
-def refuse_malformed_values(component: gr.components.Component, expected: str) -> gr.components.Component:
-    """Answer an API client that sends a value of the wrong shape with what was expected.
-
-    Gradio validates each input against the component's ``data_model`` (pydantic) before anything else runs
-    (``Blocks.preprocess_data``) and answers a mismatch with a bare "Error" and a traceback in the server log;
-    no upstream issue tracks this as of Gradio 6.31. The check is Gradio's own, unchanged; only the answer
-    changes, and only for pydantic's ValidationError. tests/test_app.py's malformed-value tests fail without this.
-    """
-    model = component.data_model
-
-    def model_validate(cls, obj, *args, **kwargs):
-        try:
-            return model.model_validate(obj, *args, **kwargs)
-        except pydantic.ValidationError as err:
-            fields = sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]})
-            where = f" (bad {', '.join(repr(f) for f in fields)})" if fields else ""
-            raise gr.Error(f"Malformed input{where}: send {expected}.", print_exception=False) from None
-
-    component.data_model = type(model.__name__, (model,), {"model_validate": classmethod(model_validate)})
-    return component
-
-
-def refuse_non_numbers(slider: gr.Slider) -> gr.Slider:
-    """Answer a client that sends a slider something other than a number within its bounds in one line.
-
-    ``gr.Slider`` has no data model to validate against: its bounds check compares the value first, and a string,
-    a list or None fails there with a bare "Error", a number out of bounds with Gradio's message, both with a
-    traceback in the server log. The bounds are the slider's own; a number within them goes on to Gradio's
-    preprocessing unchanged. (Wrapping the instance, as ``let_bad_files_through`` does.)
-    """
-    original = slider.preprocess
-
-    def preprocess(payload):
-        number = not isinstance(payload, bool) and isinstance(payload, (int, float)) and math.isfinite(payload)
-        if not number or not slider.minimum <= payload <= slider.maximum:
-            expected = f"a number from {slider.minimum:g} to {slider.maximum:g}"
-            raise gr.Error(f"Malformed input: send {expected}.", print_exception=False)
-        return original(payload)
-
-    slider.preprocess = preprocess  # type: ignore[method-assign]
-    return slider
-
-
-def let_bad_files_through(image: gr.Image) -> gr.Image:
-    """Hand undecodable uploads to our function, which says precisely what is wrong with them.
-
-    ``gr.Image`` opens each upload with Pillow before our code runs, and a file Pillow cannot decode (empty,
-    not an image, truncated, a decompression bomb) fails there with a bare "Error" for the user and a traceback
-    in the log (https://github.com/gradio-app/gradio/issues/6489, open as of Gradio 6.31). Only Pillow's
-    decoding errors are passed on, as the file's path; prepare_image then reads the file and names the problem.
-    (Wrapping the instance rather than subclassing: a subclass makes Gradio write a .pyi file beside app.py.)
-    """
-    original = image.preprocess
-
-    def preprocess(payload):
-        try:
-            return original(payload)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-            return str(payload.path) if payload is not None and payload.path else None
-
-    image.preprocess = preprocess  # type: ignore[method-assign]
-    return image
 
 
 def drawing_bytes(data_url: str) -> bytes:
@@ -233,7 +172,7 @@ def read_picture_tool(shown_for):
         """Read a picture of a handwritten digit or number: a drawing, a scan or a phone photo of paper.
 
         Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
+            image: the picture (PNG, JPEG, WebP, GIF or BMP): at most 10 MB uploaded, ~3 MB as an MCP data URL.
 
         Returns:
             the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or "No digit found"),
@@ -251,7 +190,7 @@ def read_number_tool(shown_for):
         """Read a handwritten number (or a single digit) in a picture, digit by digit, left to right.
 
         Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
+            image: the picture (PNG, JPEG, WebP, GIF or BMP): at most 10 MB uploaded, ~3 MB as an MCP data URL.
 
         Returns:
             the digits read as text ("2024"; a piece that is not a digit is "?"; "" when there is no digit), and
@@ -291,7 +230,7 @@ def look_inside_tool(showcase: Showcase, shown_for):
         """See what each layer of the network makes of a picture of one digit (the first digit of a number).
 
         Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
+            image: the picture (PNG, JPEG, WebP, GIF or BMP): at most 10 MB uploaded, ~3 MB as an MCP data URL.
 
         Returns:
             the view as HTML (every stage's maps, the attribution over the input, the dense layers, the filters),
@@ -342,6 +281,20 @@ def page_answer(shown_for, clear_picture: bool):
     return answer
 
 
+def example_answer(picture):
+    """The page's answer to an example's click: the picture put into Upload, that tab shown, and its reading."""
+
+    def answer(index):
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(EXAMPLE_FILES):
+            raise gr.Error(
+                f"Malformed input: send an example's index, 0 to {len(EXAMPLE_FILES) - 1}.", print_exception=False
+            )
+        path = str(EXAMPLES / EXAMPLE_FILES[index])
+        return (path, gr.Tabs(selected="upload"), *page_answer(picture, False)(path))
+
+    return answer
+
+
 def fix_row(digits: int) -> tuple:
     """The correction row's state for a new answer of ``digits`` digits: hidden without one, a choice of 0-9 or
     "not a digit" for one digit (no keyboard on a phone), the number's digits for several; nothing chosen."""
@@ -351,12 +304,6 @@ def fix_row(digits: int) -> tuple:
         gr.Textbox(value="", visible=digits > 1, placeholder=f"the {digits} digits, e.g. {'1234567890'[:digits]}"),
         "",
     )
-
-
-def client_of(request: gr.Request | None, trusted_proxies: int) -> str:
-    peer = request.client.host if request is not None and request.client else None
-    forwarded = request.headers.get("x-forwarded-for") if request is not None else None
-    return client_address(peer, forwarded, trusted_proxies)
 
 
 def corrections_store() -> CorrectionStore:
@@ -518,6 +465,8 @@ def misses_tab(showcase: Showcase, demo: gr.Blocks) -> None:
         with gr.Row():
             true_digit = gr.Dropdown(digits, value=ANY, label="True digit", elem_id="true-digit")
             predicted_digit = gr.Dropdown([*digits, REFUSED], value=ANY, label="Answer", elem_id="pred-digit")
+            for choice in (true_digit, predicted_digit):
+                one_line_errors(choice, "one of the dropdown's choices")
         note = gr.Markdown(elem_id="misses-note")
         gallery = gr.Gallery(
             show_label=False,
@@ -544,7 +493,7 @@ def model_tab(showcase: Showcase) -> None:
         for name, title in ((CURVES_PNG, "Training curves"), (CONFUSION_PNG, "Confusion matrix")):
             if name in showcase.images:
                 gr.Markdown(f"**{title}**")
-                gr.Image(str(showcase.images[name]), show_label=False, interactive=False, buttons=[])
+                gr.HTML(picture_html(showcase.images[name], title), elem_classes=["model-figure"])
 
 
 def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[Quota, Quota], proxies: int):
@@ -554,13 +503,13 @@ def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[
     def send_shown(kept, digit: str | None, number: str, request: gr.Request) -> str:
         """The page's Send: a correction of exactly the reading the page shows (kept in the session)."""
         label = digit if kept is not None and len(kept) == 1 else number
-        return correct(kept, label, store, showcase.name, limits, client_of(request, proxies), file_names=False)
+        return correct(kept, label, store, showcase.name, limits, request_client(request, proxies), file_names=False)
 
     def send_correction(image, label: str, request: gr.Request) -> str:
         """Tell the demo what a picture it read wrong shows; the correction joins its public dataset.
 
         Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP, at most 10 MB), read as read_picture reads it.
+            image: the picture (PNG, JPEG, WebP, GIF or BMP; at most 10 MB), read as read_picture reads it.
             label: what it shows: a digit "0" to "9" or "not a digit"; for a number, all its digits ("2024").
 
         Returns:
@@ -574,7 +523,7 @@ def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[
             return f"Not saved: {err}"
         if not kept:
             return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
-        return correct(kept, label, store, showcase.name, limits, client_of(request, proxies))
+        return correct(kept, label, store, showcase.name, limits, request_client(request, proxies))
 
     return send_shown, send_correction
 
@@ -602,11 +551,15 @@ def build_demo(
             misses_tab(showcase, demo)
             model_tab(showcase)
         gr.Markdown("**Examples** — a drawn 7, a phone photo of a 2, a number, a doodle (they open in Upload):")
-        examples = gr.Dataset(
-            components=[gr.Image(type="filepath", visible=False)],
-            samples=[[str(EXAMPLES / name)] for name in EXAMPLE_FILES],
-            elem_id="examples",
-            show_label=False,
+        examples = one_line_errors(
+            gr.Dataset(
+                components=[gr.HTML(visible=False)],
+                samples=[[picture_html(EXAMPLES / name, name, EXAMPLE_HEIGHT)] for name in EXAMPLE_FILES],
+                type="index",
+                elem_id="examples",
+                show_label=False,
+            ),
+            f"an example's index, 0 to {len(EXAMPLE_FILES) - 1}",
         )
 
         # The page: answers with the correction row reset for every new picture, progress kept small.
@@ -615,12 +568,7 @@ def build_demo(
         draw.source.change(page_answer(drawing, False), draw.source, sketch_outputs, **page)
         upload_outputs = [upload.label, upload.seen, upload.kept, latest, *upload.fix.resets]
         upload.source.input(page_answer(picture, True), upload.source, [*upload_outputs, upload.source], **page)
-        examples.click(
-            lambda sample: (sample[0], gr.Tabs(selected="upload"), *page_answer(picture, False)(sample[0])),
-            examples,
-            [upload.source, tabs, *upload_outputs],
-            **page,
-        )
+        examples.click(example_answer(picture), examples, [upload.source, tabs, *upload_outputs], **page)
         for tab in (draw, upload):
             tab.fix.send.click(send_shown, [tab.kept, tab.fix.digit, tab.fix.number], tab.fix.status, **PRIVATE)
         view = lambda kept, epoch: look_inside_view(showcase, kept, epoch)  # noqa: E731
@@ -650,11 +598,23 @@ def build_demo(
 
 
 def serve(
-    demo: gr.Blocks, *, workers: int = WORKERS, queue_size: int = QUEUE_SIZE, limits: Limits = LIMITS, **launch
+    demo: gr.Blocks,
+    *,
+    workers: int = WORKERS,
+    queue_size: int = QUEUE_SIZE,
+    limits: Limits = LIMITS,
+    unread_grace: float = UNREAD_GRACE,
+    **launch,
 ) -> None:
     """Queue and launch ``demo`` with the demo's limits, behind ``PublicGuard`` (serving/guard.py); ``launch`` adds
     Gradio launch options (host, port...)."""
     demo.queue(default_concurrency_limit=workers, max_size=queue_size)
+    fair_queue.install(demo, JOBS_PER_CLIENT, limits.trusted_proxies, unread_grace)
+    # Uvicorn would take a client's address from X-Forwarded-For on any connection from 127.0.0.1 (Gradio starts
+    # it with its defaults, as of 6.31): a proxy or tunnel on the same host would let clients name themselves.
+    # It trusts no one; serving.clients reads the header, as far as MNIST_HUB_TRUSTED_PROXIES says.
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
+    mcp.install(demo)
     demo.launch(
         app_kwargs={"middleware": [Middleware(PublicGuard, limits=limits)]},
         max_file_size=MAX_FILE_SIZE,
@@ -665,7 +625,7 @@ def serve(
         js=PAD_JS,
         css=CSS,
         head=HEAD,
-        allowed_paths=[str(EXAMPLES)],  # the example pictures, which the page shows and answers
+        allowed_paths=[str(EXAMPLES / name) for name in EXAMPLE_FILES],  # an example, once put into Upload
         **launch,
     )
 

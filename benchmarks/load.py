@@ -1,5 +1,9 @@
 """Load on the demo: N concurrent gradio_client clients, each sending M requests to both endpoints.
 
+Each client is a person of their own behind the Space's proxy (``X-Forwarded-For``; app.py is started with
+MNIST_HUB_TRUSTED_PROXIES=1, and a server given with --url must trust one proxy too): the demo's per-address
+bounds (4 requests in its queue, 2 uploads read at once) would otherwise count them all as one.
+
     python benchmarks/load.py                       # starts app.py on 127.0.0.1, 32 clients x 20 requests, 5 rounds
     python benchmarks/load.py --url http://127.0.0.1:7860/ --clients 8 --requests 5
     python benchmarks/load.py --update-readme       # and write the figures into benchmarks/README.md
@@ -67,7 +71,7 @@ def run_round(url: str, files: dict[str, Path], clients: int, requests: int, ses
     digits = list(files)
 
     def client_session(index: int) -> None:
-        client = sessions[index] if sessions else Client(url, verbose=False)
+        client = sessions[index] if sessions else Client(url, verbose=False, headers=person(index))
         for i in range(requests):
             digit = digits[(index + i) % len(digits)]
             upload = (index + i) % 2 == 0
@@ -92,6 +96,11 @@ def run_round(url: str, files: dict[str, Path], clients: int, requests: int, ses
     return result
 
 
+def person(index: int) -> dict[str, str]:
+    """The headers of client ``index``: the address the proxy saw it from, one per client."""
+    return {"X-Forwarded-For": f"198.51.{100 + index // 250}.{1 + index % 250}"}
+
+
 def resident_mb(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -112,6 +121,7 @@ def start_app(root: Path = ROOT) -> tuple[subprocess.Popen, str]:
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_DISABLE_TELEMETRY": "1",
+        "MNIST_HUB_TRUSTED_PROXIES": "1",
     }
     app = subprocess.Popen(
         [sys.executable, str(root / "app.py")], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -159,7 +169,7 @@ def main(argv: list[str] | None = None) -> list[Round]:
             if args.same_sessions:
                 from gradio_client import Client
 
-                sessions = [Client(url, verbose=False) for _ in range(args.clients)]
+                sessions = [Client(url, verbose=False, headers=person(k)) for k in range(args.clients)]
             kind = "the same sessions every round" if args.same_sessions else "new sessions each round"
             cpus = os.cpu_count()
             say(f"{args.clients} clients x {args.requests} requests per round ({kind}), both endpoints, {cpus} CPUs")

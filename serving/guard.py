@@ -10,16 +10,20 @@ that refuses those requests with one line (HTTP 4xx, one log line, no traceback)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from serving.clients import CALLER_HEADER, LOOPBACK, scope_client, signed
+from serving.fair_queue import STREAMS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,6 +35,8 @@ JSON_ROUTES = ("queue/join", "call/", "run/", "api/", "cancel", "reset")  # what
 UPLOAD_ROUTE = "upload"
 MCP_ROUTE = "mcp/"  # Gradio's MCP server: JSON-RPC, whose image arguments are URLs or data: URLs
 TRUSTED_PROXIES_ENV = "MNIST_HUB_TRUSTED_PROXIES"  # how many proxies stand in front of the app (app.py reads it)
+STREAM_ROUTE = "queue/data"  # a session's event stream (GET)
+MCP_USER = (b"x-gradio-user", b"mcp")  # Gradio's MCP server calling its own app from 127.0.0.1 (gradio/mcp.py)
 SEND_A_FILE = "send the image itself, e.g. gradio_client.handle_file(path)"
 log = logging.getLogger("mnist_hub.demo")
 
@@ -50,6 +56,10 @@ class Limits:
     json_bytes: int  # any other request's body
     mcp_bytes: int  # one MCP message (a picture travels in it as a base64 data: URL)
     trusted_proxies: int  # proxies in front that append the address they saw to X-Forwarded-For (0: none)
+    client_uploads_at_once: int = 2  # upload requests of one client read at once
+    upload_grace: float = 10.0  # seconds an upload may take whatever its speed; after them...
+    upload_rate: int = 16 * 2**10  # ...it must have arrived at this many bytes per second (on average since then)
+    sessions_kept: int = 10_000  # queue sessions remembered (their event streams may be read)
 
 
 @dataclass
@@ -109,17 +119,6 @@ class Quota:
                 for idle in [k for k, t in self.tallies.items() if t.events[-1][0] <= now - self.window]:
                     del self.tallies[idle]
             return True
-
-
-def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: int) -> str:
-    """The address a request came from: the socket's peer, or, behind ``trusted_proxies`` proxies that each append
-    the address they saw to ``X-Forwarded-For``, the entry that many from the right (what the outermost proxy saw;
-    anything a client wrote before it is ignored)."""
-    if trusted_proxies > 0 and forwarded_for:
-        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-        if hops:
-            return hops[-min(trusted_proxies, len(hops))]
-    return peer or "unknown"
 
 
 def file_values(value: Any) -> Iterator[dict]:
@@ -193,12 +192,16 @@ def multipart_parts(body: bytes, content_type: str) -> int:
 
 
 DRAIN_BYTES = 64 * 2**20  # a refused request's body is read and dropped up to this; past it, the connection closes
+DRAIN_SECONDS = 5.0  # ...and for at most this long: a client that trickles it gets the answer all the same
 
 
 async def drain(receive: Receive) -> None:
-    dropped = 0
+    dropped, until = 0, time.monotonic() + DRAIN_SECONDS
     while dropped <= DRAIN_BYTES:
-        message = await receive()
+        try:
+            message = await before(receive(), until)
+        except TooSlow:
+            return
         dropped += len(message.get("body", b""))
         if message["type"] != "http.request" or not message.get("more_body"):
             return
@@ -208,11 +211,19 @@ class TooLarge(Exception):
     pass
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, or ``TooLarge`` as soon as it passes ``limit`` bytes."""
-    chunks, size = [], 0
+class TooSlow(Exception):
+    pass
+
+
+async def read_body(receive: Receive, limit: int, grace: float | None = None, rate: int = 0) -> bytes:
+    """The whole request body, or ``TooLarge`` as soon as it passes ``limit`` bytes; with a ``grace``, ``TooSlow``
+    as soon as it falls behind ``rate`` bytes a second counted from ``grace`` seconds after the start."""
+    chunks, size, start = [], 0, time.monotonic()
     while True:
-        message = await receive()
+        if grace is None:
+            message = await receive()
+        else:  # when the bytes so far stop being enough, the wait is cancelled (a timer, not a task per chunk)
+            message = await before(receive(), start + grace + size / rate)
         if message["type"] == "http.disconnect":
             raise TooLarge("disconnected")
         chunk = message.get("body", b"")
@@ -222,6 +233,29 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+async def before(waiting: Awaitable[Message], deadline: float) -> Message:
+    """``waiting``'s result, or ``TooSlow`` at ``deadline`` (``time.monotonic``)."""
+    task, expired = asyncio.current_task(), []
+    assert task is not None
+
+    def expire() -> None:
+        expired.append(True)
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    timer = loop.call_later(max(deadline - time.monotonic(), 0.0), expire)
+    try:
+        return await waiting
+    except asyncio.CancelledError:
+        if expired:
+            if hasattr(task, "uncancel"):  # Python 3.11 on: the task is not left cancelling
+                task.uncancel()
+            raise TooSlow from None
+        raise
+    finally:
+        timer.cancel()
 
 
 def replay(body: bytes, receive: Receive) -> Receive:
@@ -264,22 +298,63 @@ class PublicGuard:
         self.client_uploads = Quota(limits.cache_window, limits.client_upload_files, limits.client_upload_bytes)
         self.all_uploads = Quota(limits.cache_window, limits.cache_files, limits.cache_bytes)
         self.reading = 0  # upload requests being read now
+        self.reading_by: dict[str, int] = {}  # ... per client
+        self.sessions: OrderedDict[str, None] = OrderedDict()  # queue sessions joined, the latest last
+        self.prepaid = deque[tuple[float, int]]()  # (until, bytes): MCP pictures counted, to be uploaded by Gradio
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        peer = (scope.get("client") or (None,))[0]
+        if peer not in LOOPBACK:  # a caller's signature is this process's own, never a client's
+            scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k != CALLER_HEADER.encode()]
         path = scope["path"]
         route = path[path.index(API) + len(API) :] if API in path else None
-        client = client_address(
-            (scope.get("client") or (None,))[0], header(scope, b"x-forwarded-for"), self.limits.trusted_proxies
-        )
+        client = scope_client(scope, self.limits.trusted_proxies)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            if route == STREAM_ROUTE and not self.known_session(scope):
+                return await self.refused(send, client, route, 404, "no such session: join the queue first")
+            return await self.stream(scope, receive, send, route)
         if route is None or route.startswith(JSON_ROUTES):
             return await self.values(scope, receive, send, client, route or path)
         if route.startswith(UPLOAD_ROUTE):
-            return await self.upload(scope, receive, send, client)
+            return await self.upload(scope, receive, send, client, peer)
         if route.startswith(MCP_ROUTE):
             return await self.mcp(scope, receive, send, client, route)
         await self.refused(send, client, route, 404, "this route is not part of the demo", receive)
+
+    async def stream(self, scope: Scope, receive: Receive, send: Send, route: str | None) -> None:
+        """A GET: a queue session's or an API call's event stream is counted as open while it lasts
+        (``fair_queue.STREAMS``: a job no one reads is dropped before it runs)."""
+        if route == STREAM_ROUTE:
+            keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [])[:1]
+        elif route is not None and route.startswith("call/"):
+            keys = [route.rsplit("/", 1)[-1]]
+        else:
+            return await self.app(scope, receive, send)
+        for key in keys:
+            STREAMS[key] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for key in keys:
+                STREAMS[key] -= 1
+                if STREAMS[key] <= 0:
+                    del STREAMS[key]
+
+    def known_session(self, scope: Scope) -> bool:
+        """Whether a stream's session joined the queue here (Gradio answers an unknown one with a traceback in
+        its log after the stream has started, as of 6.31)."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return any(session in self.sessions for session in query.get("session_hash", []))
+
+    def joined(self, payload: Any) -> None:
+        session = payload.get("session_hash") if isinstance(payload, dict) else None
+        if isinstance(session, str):
+            self.sessions[session] = None
+            self.sessions.move_to_end(session)
+            while len(self.sessions) > self.limits.sessions_kept:
+                self.sessions.popitem(last=False)
 
     async def refused(
         self, send: Send, client: str, route: str, status: int, message: str, unread: Receive | None = None
@@ -312,43 +387,79 @@ class PublicGuard:
         problem = file_problem(payload, self.upload_folder())
         if problem:
             return await self.refused(send, client, route, 422, f"{problem}: {SEND_A_FILE}")
+        if route.startswith("queue/join"):
+            self.joined(payload)
         await self.app(scope, replay(body, receive), send)
 
-    async def upload(self, scope: Scope, receive: Receive, send: Send, client: str) -> None:
-        """Gradio's upload route, within the request, client and cache quotas (counted before anything is kept)."""
+    async def upload(self, scope: Scope, receive: Receive, send: Send, client: str, peer: str | None) -> None:
+        """Gradio's upload route, within the request, client and cache quotas (counted before anything is kept),
+        read at a minimum rate and at most ``client_uploads_at_once`` at a time per client."""
         limits, route = self.limits, UPLOAD_ROUTE
         length = content_length(scope)
-        if length is None:
-            return await self.refused(send, client, route, 411, "an upload must say its Content-Length", receive)
-        if length > limits.upload_request_bytes:
-            mb = limits.upload_request_bytes // 2**20
-            message = f"File size exceeded: at most {mb} MB per upload"
-            return await self.refused(send, client, route, 413, message, receive)
-        if not self.client_uploads.room(client, 1, length):
-            return await self.refused(send, client, route, 429, self.client_quota_message(), receive)
-        if not self.all_uploads.room("*", 1, length):
-            message = "the demo holds all the uploads it can for now"
-            return await self.refused(send, client, route, 429, message, receive)
-        if self.reading >= limits.uploads_at_once:
-            message = "too many uploads at once; try again in a moment"
-            return await self.refused(send, client, route, 429, message, receive)
-        self.reading += 1
-        try:
-            body = await read_body(receive, length)
-        except TooLarge:
-            return await self.refused(send, client, route, 400, "the upload is longer than its Content-Length")
-        finally:
-            self.reading -= 1
+        paid = length is not None and peer in LOOPBACK and MCP_USER in scope.get("headers", [])
+        paid = paid and self.take_prepaid(length)
+        refusal = self.upload_refusal(client, length, paid)
+        if refusal is not None:
+            return await self.refused(send, client, route, *refusal, receive)
+        body = await self.read_upload(send, client, receive, length)
+        if body is None:
+            return
         parts = multipart_parts(body, header(scope, b"content-type") or "")
         if parts > limits.files_per_request:
             message = f"at most {limits.files_per_request} files per upload request"
             return await self.refused(send, client, route, 413, message)
         files = max(parts, 1)
-        if not self.client_uploads.take(client, files, len(body)):
+        if not paid and not self.client_uploads.take(client, files, len(body)):
             return await self.refused(send, client, route, 429, self.client_quota_message())
-        if not self.all_uploads.take("*", files, len(body)):
+        if not paid and not self.all_uploads.take("*", files, len(body)):
             return await self.refused(send, client, route, 429, "the demo holds all the uploads it can for now")
         await self.app(scope, replay(body, receive), send)
+
+    def upload_refusal(self, client: str, length: int | None, paid: bool) -> tuple[int, str] | None:
+        """Why an upload of ``length`` declared bytes is refused before it is read (status, message); None if not."""
+        limits = self.limits
+        if length is None:
+            return 411, "an upload must say its Content-Length"
+        if length > limits.upload_request_bytes:
+            return 413, f"File size exceeded: at most {limits.upload_request_bytes // 2**20} MB per upload"
+        if not paid and not self.client_uploads.room(client, 1, length):
+            return 429, self.client_quota_message()
+        if not paid and not self.all_uploads.room("*", 1, length):
+            return 429, "the demo holds all the uploads it can for now"
+        if self.reading >= limits.uploads_at_once or self.reading_by.get(client, 0) >= limits.client_uploads_at_once:
+            return 429, "too many uploads at once; try again in a moment"
+        return None
+
+    async def read_upload(self, send: Send, client: str, receive: Receive, length: int) -> bytes | None:
+        """An upload's body of ``length`` bytes, counted among those read at once; None once refused."""
+        limits, route = self.limits, UPLOAD_ROUTE
+        self.reading += 1
+        self.reading_by[client] = self.reading_by.get(client, 0) + 1
+        try:
+            return await read_body(receive, length, limits.upload_grace, limits.upload_rate)
+        except TooLarge:
+            await self.refused(send, client, route, 400, "the upload is longer than its Content-Length")
+        except TooSlow:
+            rate = f"{limits.upload_rate // 2**10} KB/s after the first {limits.upload_grace:g} s"
+            await self.refused(send, client, route, 408, f"the upload came too slowly (at least {rate})")
+        finally:
+            self.reading -= 1
+            self.reading_by[client] -= 1
+            if not self.reading_by[client]:
+                del self.reading_by[client]
+        return None
+
+    def take_prepaid(self, length: int) -> bool:
+        """Whether an upload of ``length`` bytes from Gradio's MCP server is one of the pictures an MCP message
+        was already counted for (``mcp``): each such upload uses up what it was counted for, within a minute."""
+        now = time.monotonic()
+        while self.prepaid and self.prepaid[0][0] < now:
+            self.prepaid.popleft()
+        for k, (_, size) in enumerate(self.prepaid):
+            if length <= size:
+                del self.prepaid[k]
+                return True
+        return False
 
     def client_quota_message(self) -> str:
         limits = self.limits
@@ -358,20 +469,37 @@ class PublicGuard:
         )
 
     async def mcp(self, scope: Scope, receive: Receive, send: Send, client: str, route: str) -> None:
-        """An MCP message: bounded, and no argument that makes the server fetch a URL on the caller's behalf (a
-        picture is sent as a data: URL; Gradio would download an http(s) one)."""
+        """An MCP message: bounded; no argument that makes the server fetch a URL on the caller's behalf (a
+        picture is sent as a data: URL; Gradio would download an http(s) one); its pictures counted as the
+        caller's uploads; and the caller's address signed into it, for the call Gradio makes back to the app."""
         body = await self.bounded(scope, receive, send, client, route, self.limits.mcp_bytes)
         if body is None:
             return
         message = parsed(body)
-        if any(text.lower().startswith(REMOTE) for text in strings(message)):
+        texts = list(strings(message))
+        if any(text.lower().startswith(REMOTE) for text in texts):
             reason = "A picture must be sent as a data: URL (data:image/png;base64,...), not a URL the demo fetches."
-            log.warning("refused %s from %s: %s", route[:80], client, reason)
-            if isinstance(message, dict) and "id" in message:  # a JSON-RPC request: its error, as MCP clients read it
-                error = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32602, "message": reason}}
-                return await respond(send, 200, error)
-            return await refuse(send, 422, reason)
+            return await self.mcp_refused(send, client, route, message, reason)
+        pictures = [len(text) * 3 // 4 for text in texts if text.startswith("data:")]
+        if pictures:
+            size, count = sum(pictures), len(pictures)
+            if not self.client_uploads.take(client, count, size):
+                return await self.mcp_refused(send, client, route, message, self.client_quota_message() + ".")
+            if not self.all_uploads.take("*", count, size):
+                reason = "The demo holds all the uploads it can for now."
+                return await self.mcp_refused(send, client, route, message, reason)
+            until = time.monotonic() + 60
+            self.prepaid.extend((until, picture + 2**12) for picture in pictures)  # with the form's own bytes
+        scope["headers"] = [*scope.get("headers", []), (CALLER_HEADER.encode(), signed(client).encode())]
         await self.app(scope, replay(body, receive), send)
+
+    async def mcp_refused(self, send: Send, client: str, route: str, message: Any, reason: str) -> None:
+        """A refused MCP message: its JSON-RPC error, as MCP clients read it, or HTTP 422 for anything else."""
+        log.warning("refused %s from %s: %s", route[:80], client, reason)
+        if isinstance(message, dict) and "id" in message:
+            error = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32602, "message": reason}}
+            return await respond(send, 200, error)
+        await refuse(send, 422, reason)
 
 
 def parsed(body: bytes) -> Any:

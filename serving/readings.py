@@ -11,6 +11,7 @@ import base64
 import html
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -48,6 +49,15 @@ def img_html(pixels: np.ndarray, scale: int, alt: str) -> str:
         f'<img alt="{html.escape(alt)}" width="{big.shape[1]}" height="{big.shape[0]}" '
         f'style="image-rendering: pixelated" src="{png_data_url(big)}">'
     )
+
+
+def picture_html(path: Path, alt: str, height: int | None = None) -> str:
+    """A picture file as an inline ``<img>`` (its bytes in a data URL; ``height`` in CSS pixels, else its own
+    size): the page shows it without naming a file on the server."""
+    data = path.read_bytes()
+    mime = Image.MIME.get(Image.open(io.BytesIO(data)).format or "", "application/octet-stream")
+    size = f'height="{height}" ' if height else 'style="max-width: 100%" '
+    return f'<img alt="{html.escape(alt)}" {size}src="data:{mime};base64,{base64.b64encode(data).decode("ascii")}">'
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from local_server import free_port, serve_on_free_port
+from local_server import behind_a_proxy, free_port, serve_on_free_port
 
 HUB_PORT = free_port()  # the Hub test double listens here (tests/hub_stub.py); nothing does otherwise
 
@@ -59,9 +59,20 @@ def demo():
 
 @pytest.fixture(scope="module")
 def server(demo):
-    """``demo`` running on 127.0.0.1; its URL."""
-    yield serve_on_free_port(demo)
+    """``demo`` running on 127.0.0.1 behind one trusted proxy, as on a Space (a test acts as several people through
+    ``X-Forwarded-For``; without it, every request is one client's); its URL."""
+    yield serve_on_free_port(demo, limits=behind_a_proxy())
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def seven() -> bytes:
+    """A drawn 7 as PNG bytes, as a client uploads it (test_hostile, test_crowds)."""
+    from bad_inputs import png_bytes
+
+    from training.synthetic import SEVEN, draw
+
+    return png_bytes(draw(SEVEN))
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +113,7 @@ class GatedApp:
     """The demo on 127.0.0.1 with one worker and a queue of ``max_size``, whose model waits at ``gate``:
     requests pile up until the test opens it, so a full queue is certain, not a matter of timing."""
 
-    def __init__(self, max_size: int) -> None:
+    def __init__(self, max_size: int, **serve) -> None:
         import threading
 
         import app
@@ -110,21 +121,23 @@ class GatedApp:
 
         self.gate = threading.Event()
         self.max_size = max_size
+        self.calls = 0  # pictures the model was asked about
         showcase = load_showcase()
         predict_log_proba = showcase.model.predict_log_proba  # what every prediction path calls
 
         def wait_then_predict(images, *args, **kwargs):
+            self.calls += 1
             self.gate.wait(120)
             return predict_log_proba(images, *args, **kwargs)
 
         showcase.model.predict_log_proba = wait_then_predict
         self.demo = app.build_demo(showcase)
-        self.url = serve_on_free_port(self.demo, workers=1, queue_size=max_size)
+        self.url = serve_on_free_port(self.demo, workers=1, queue_size=max_size, **serve)
 
 
 @pytest.fixture()
 def gated_app():
-    gated = GatedApp(max_size=2)
+    gated = GatedApp(max_size=2, limits=behind_a_proxy())
     yield gated
     gated.gate.set()
     gated.demo.close()

@@ -12,6 +12,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def behind_a_proxy():
+    """The app's limits with one trusted proxy, as on a Space: a test acts as several people by sending each one's
+    address in ``X-Forwarded-For`` (without a proxy, every request from a test is one client's, 127.0.0.1)."""
+    import dataclasses
+
+    import app
+
+    return dataclasses.replace(app.LIMITS, trusted_proxies=1)
+
+
 def serve_on_free_port(demo, **limits) -> str:
     """Launch ``demo`` with the app's limits (``app.serve``; ``limits`` override them) on a free port; its URL."""
     import app

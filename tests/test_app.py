@@ -181,11 +181,13 @@ def assert_still_answers(client, files):
 
 
 def test_twenty_concurrent_requests_all_answered_right(server, files):
+    """Twenty people at once, each from an address of their own (one address holds at most 4 places in the queue
+    and reads at most 2 uploads at once: tests/test_crowds.py)."""
     jobs = [("seven", "7"), ("one", "1"), ("four", "4")] * 7
 
     def ask(numbered):
         i, (name, _) = numbered
-        client = Client(server, verbose=False)
+        client = Client(server, verbose=False, headers={"X-Forwarded-For": f"198.51.100.{i}"})
         if i % 2:
             return top(client.predict(handle_file(str(files[name])), api_name="/classify_upload")[0])
         return top(client.predict(sketch_of(files[name]), api_name="/classify_sketch")[0])
@@ -392,10 +394,10 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
     burst = 1 + gated_app.max_size + 3
     pool = ThreadPoolExecutor(max_workers=burst)
     upload = handle_file(str(files["seven"]))
-    futures = [
-        pool.submit(lambda: Client(gated_app.url, verbose=False).predict(upload, api_name="/classify_upload"))
-        for _ in range(burst)
+    people = [
+        Client(gated_app.url, verbose=False, headers={"X-Forwarded-For": f"198.51.100.{k}"}) for k in range(burst)
     ]
+    futures = [pool.submit(person.predict, upload, api_name="/classify_upload") for person in people]
     deadline = time.monotonic() + 60
     while sum(f.done() for f in futures) < burst - 1 - gated_app.max_size and time.monotonic() < deadline:
         time.sleep(0.05)

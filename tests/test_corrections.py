@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from gradio_client import Client, handle_file
-from local_server import free_port, serve_on_free_port
+from local_server import behind_a_proxy, free_port, serve_on_free_port
 
 import app
 from mnist_hub.corrections import METADATA, CorrectionError, read_corrections
@@ -178,7 +178,7 @@ def test_corrections_are_read_as_untrusted_data(tmp_path, line, reason):
 def corrections_app(tmp_path):
     store = CorrectionStore(tmp_path / "corrections", max_bytes=10**8)
     demo = app.build_demo(load_showcase(), store, corrections_per_hour=40, trusted_proxies=1)
-    url = serve_on_free_port(demo)
+    url = serve_on_free_port(demo, limits=behind_a_proxy())
     yield url, store
     demo.close()
 
@@ -190,7 +190,8 @@ def test_thirty_two_concurrent_clients_every_acknowledged_correction_is_stored_o
     labels = [str(d) for d in range(10) if d != 7]  # a label equal to the answer is not a correction
 
     def send(i: int) -> str:
-        return Client(url, verbose=False).predict(seven, labels[i % 9], api_name="/send_correction")
+        client = Client(url, verbose=False, headers={"X-Forwarded-For": f"198.51.100.{i}"})  # 32 people
+        return client.predict(seven, labels[i % 9], api_name="/send_correction")
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         answers = list(pool.map(send, range(32)))

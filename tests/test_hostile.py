@@ -23,7 +23,6 @@ from PIL import Image
 
 import app
 from mnist_hub.corrections import read_corrections
-from training.synthetic import SEVEN, draw
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +32,7 @@ SMALL_LIMITS = {  # within reach of a test; the others are app.LIMITS as served
     "client_upload_files": 40,
     "cache_bytes": 6 * 2**20,
     "cache_files": 100,
-    "trusted_proxies": 1,  # the tests act as several clients through X-Forwarded-For
+    "upload_grace": 2.0,
 }
 REFUSED_FILE = "Only files uploaded to this demo are read"
 MB = 2**20
@@ -42,13 +41,15 @@ MB = 2**20
 class Server:
     """The demo in its own process on 127.0.0.1, its log, its memory and its folders."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, trusted_proxies: int = 1) -> None:
+        """``trusted_proxies``: 1 by default, so that the tests act as several clients through X-Forwarded-For."""
         self.cache, self.corrections, self.log_path = folder / "cache", folder / "corrections", folder / "server.log"
         port = free_port()
         env = {
             **os.environ,
             "GRADIO_TEMP_DIR": str(self.cache),
             "MNIST_HUB_CORRECTIONS_DIR": str(self.corrections),
+            "MNIST_HUB_TRUSTED_PROXIES": str(trusted_proxies),
             "HOSTILE_LIMITS": json.dumps(SMALL_LIMITS),
         }
         self.log = open(self.log_path, "w")  # noqa: SIM115  # closed in stop()
@@ -117,11 +118,6 @@ def server(tmp_path_factory):
     running = Server(tmp_path_factory.mktemp("hostile"))
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def seven() -> bytes:
-    return png_bytes(draw(SEVEN))
 
 
 def answer_of(events: str) -> str:
