@@ -2,8 +2,9 @@
 
     python -m training.deploy_space --space-id USER/mnist-demo --model-id USER/mnist-cnn --model-revision v2
 
-Uploads app.py, the mnist_hub and serving packages, a requirements.txt pinned to the versions installed here (torch
-from the CPU wheel index: a Space has no GPU) and a Space README.md whose header names the SDK, its version and app.py;
+Uploads app.py, the mnist_hub and serving packages, the example pictures, a requirements.txt pinned to the versions
+installed here (torch from the CPU wheel index: a Space has no GPU) and a Space README.md whose header names the SDK,
+its version and app.py;
 then sets the Space variables MNIST_HUB_MODEL (and MNIST_HUB_REVISION) so the Space loads the model by repo id, and
 MNIST_HUB_TRUSTED_PROXIES (the demo's per-address limits read the address its proxy saw).
 With --corrections-repo USER/NAME it also sets MNIST_HUB_CORRECTIONS_REPO: the demo's users' corrections are then
@@ -117,6 +118,7 @@ def stage(into: Path, model_id: str, model_revision: str | None, code_url: str |
     shutil.copy(ROOT / "app.py", space / "app.py")
     for package in ("mnist_hub", "serving"):
         shutil.copytree(ROOT / package, space / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(ROOT / "examples", space / "examples", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (space / "requirements.txt").write_text(requirements())
     (space / "README.md").write_text(space_readme(model_id, model_revision, code_url))
     return space
