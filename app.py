@@ -37,7 +37,7 @@ from mnist_hub.loading import ModelLoadError
 from mnist_hub.predict import read_number
 from mnist_hub.preprocessing import ImageError, check_image_file
 from serving import fair_queue, mcp
-from serving.clients import request_client
+from serving.clients import request_sender, sender_salt
 from serving.components import let_bad_files_through, one_line_errors, refuse_malformed_values, refuse_non_numbers
 from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota
 from serving.inside_view import inside_html, inside_json
@@ -88,8 +88,8 @@ CORRECTIONS_MAX_FILES = 50_000  # ... or at this many corrections, in folders of
 log = logging.getLogger("mnist_hub.demo")
 
 CORRECTIONS_NOTICE = (
-    "Sending keeps the 28x28 pictures the model saw, your answer, its answer, the model and the time — nothing "
-    "about you — in the project's public corrections dataset."
+    "Sending keeps the 28x28 pictures the model saw, your answer, its answer, the model, the time and a key that "
+    "groups your corrections for a week (never your address) in the project's public corrections dataset."
 )
 UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
 SKETCH_SHAPE = 'a PNG as a data URL ("data:image/png;base64,..."), or "" for an empty canvas'
@@ -498,12 +498,13 @@ def model_tab(showcase: Showcase) -> None:
 
 def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[Quota, Quota], proxies: int):
     """The page's Send and the API's /send_correction, both storing into ``store`` under ``limits``."""
-    picture = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False)
+    picture, salt = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False), sender_salt()
 
     def send_shown(kept, digit: str | None, number: str, request: gr.Request) -> str:
         """The page's Send: a correction of exactly the reading the page shows (kept in the session)."""
         label = digit if kept is not None and len(kept) == 1 else number
-        return correct(kept, label, store, showcase.name, limits, request_client(request, proxies), file_names=False)
+        sender = request_sender(request, proxies, salt, "page")
+        return correct(kept, label, store, showcase.name, limits, sender, file_names=False)
 
     def send_correction(image, label: str, request: gr.Request) -> str:
         """Tell the demo what a picture it read wrong shows; the correction joins its public dataset.
@@ -523,7 +524,7 @@ def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[
             return f"Not saved: {err}"
         if not kept:
             return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
-        return correct(kept, label, store, showcase.name, limits, request_client(request, proxies))
+        return correct(kept, label, store, showcase.name, limits, request_sender(request, proxies, salt))
 
     return send_shown, send_correction
 

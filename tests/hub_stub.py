@@ -27,6 +27,7 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)  # branch / tag / refs/pr/N -> sha
     messages: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)  # Space variables
+    secrets: dict[str, str] = field(default_factory=dict)  # Space secrets
     sdk: str | None = None
 
     def resolve(self, revision: str) -> str | None:
@@ -185,14 +186,15 @@ class HubStub:
                         return self._send(409, {"error": "exists", "url": f"{stub.url}/{key}"})
                     stub.repos[key] = Repo(private=bool(body.get("private")), sdk=body.get("sdk"))
                     return self._send(200, {"url": f"{stub.url}/{key}"})
-                match = re.match(r"^/api/spaces/([^/]+/[^/]+)/variables$", path)
+                match = re.match(r"^/api/spaces/([^/]+/[^/]+)/(variables|secrets)$", path)
                 if match:
                     repo = stub.repos.get("spaces/" + unquote(match.group(1)))
                     body = json.loads(self._body())
                     if repo is None:
                         return self._error(404, "RepoNotFound", "Space not found")
-                    repo.variables[body["key"]] = body["value"]
-                    return self._send(200, {k: {"value": v} for k, v in repo.variables.items()})
+                    kept = repo.variables if match.group(2) == "variables" else repo.secrets
+                    kept[body["key"]] = body["value"]
+                    return self._send(200, {k: {"value": v} for k, v in kept.items()})
                 match = re.match(
                     r"^/api/(models|spaces|datasets)/([^/]+/[^/]+)/(preupload|commit|tag|branch)/(.+)$", path
                 )

@@ -164,7 +164,7 @@ def test_a_correction_records_what_was_shown_and_the_row_starts_afresh(page):
     clear(page)
     draw_strokes(page, SEVEN)
     expect(sketch_answer(page)).to_have_text("7", timeout=20_000)
-    expect(page.locator("#sketch-notice")).to_contain_text("nothing about you")  # what is kept, said up front
+    expect(page.locator("#sketch-notice")).to_contain_text("never your address")  # what is kept, said up front
     before = len(read_corrections(os.environ["MNIST_HUB_CORRECTIONS_DIR"]))
     page.wait_for_timeout(500)  # the stroke's last answer (one came while it was drawn) has come too
     page.evaluate("window.scrollTo(0, 0)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serving.clients import CALLER_HEADER, client_address, normalised, scope_client, signed
+from serving.clients import CALLER_HEADER, client_address, normalised, scope_client, sender_key, signed
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,14 @@ def test_the_scope_reads_every_forwarded_line_and_the_last_caller_header():
     scope["headers"] = scope["headers"][:2]
     assert scope_client(scope, 1) == "203.0.113.9"
     assert scope_client(scope, 0) == "127.0.0.1"
+
+
+def test_a_sender_key_is_the_same_within_its_week_and_tells_nothing_of_the_address():
+    salt, week = b"the Space's secret", 7 * 86400
+    monday = 20 * week + 1
+    key = sender_key("198.51.100.7", salt, monday)
+    assert key == sender_key("198.51.100.7", salt, monday + week - 2), "same sender, same period: same key"
+    assert key != sender_key("198.51.100.7", salt, monday + week), "the next period: another key"
+    assert key != sender_key("198.51.100.8", salt, monday) != sender_key("198.51.100.7", b"another salt", monday)
+    assert len(key) == 16 and "198" not in key and key == key.lower()
+    assert sender_key(normalised("2001:db8::1"), salt, monday) == sender_key(normalised("2001:db8::2"), salt, monday)

