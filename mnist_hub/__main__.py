@@ -21,18 +21,23 @@ def main(argv: list[str] | None = None) -> int:
         "--inside", metavar="PICTURE", default=None, help="draw what each layer makes of PICTURE (one digit) into -o"
     )
     p.add_argument("-o", "--output", default="inside.png", help="where --inside writes its figure (PNG)")
+    p.add_argument(
+        "--export-onnx", metavar="DIR", default=None, help="write the model as ONNX to DIR/onnx/model.onnx and stop"
+    )
     p.add_argument("--model", default=None, help="model folder or Hub repo id (default: $MNIST_HUB_MODEL or bundled)")
     p.add_argument("--revision", default=None, help="Hub branch, tag or commit")
     p.add_argument("--number", action="store_true", help="print each picture as a number, even of one digit")
     p.add_argument("--json", action="store_true", help="one JSON object per picture (digits, scores, top 3)")
     args = p.parse_args(argv)
-    if not args.images and not args.inside:
-        p.error("give at least one IMAGE, or --inside PICTURE")
+    if not args.images and not args.inside and not args.export_onnx:
+        p.error("give at least one IMAGE, --inside PICTURE or --export-onnx DIR")
     try:
         model = load_model(args.model, args.revision)
     except ModelLoadError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.export_onnx:
+        return write_onnx(model, args.export_onnx)
     if args.inside:
         return write_inside(model, args.inside, args.output)
     failed = 0
@@ -53,6 +58,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{path}: {reading_text(digits)}")
     return 1 if failed else 0
+
+
+def write_onnx(model, folder: str) -> int:
+    """``--export-onnx``: the model as ONNX, in the model folder layout (``onnx/model.onnx``)."""
+    from pathlib import Path
+
+    from mnist_hub.export import export_onnx
+    from mnist_hub.files import ONNX_NAME
+
+    try:
+        path = export_onnx(model, Path(folder) / ONNX_NAME)
+    except ImportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: cannot write {Path(folder) / ONNX_NAME}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}: input pixels (N, 1, 28, 28), output logits (N, {model.num_classes})")
+    return 0
 
 
 def write_inside(model, picture: str, output: str) -> int:

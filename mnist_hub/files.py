@@ -26,6 +26,7 @@ MISSES_PNG = "misses.png"  # a grid of the first misses, for the card
 RELIABILITY_PNG = "reliability.png"  # calibration: confidence vs accuracy, before and after the temperature
 COVERAGE_PNG = "coverage.png"  # accuracy on the digits answered as the "not a digit" threshold rises
 SNAPSHOTS_NAME = "snapshots.safetensors"  # the weights after a few epochs of training (mnist_hub.snapshots)
+ONNX_NAME = "onnx/model.onnx"  # the network as ONNX, input to logits (mnist_hub.export), where Hub repos keep it
 
 MODEL_FOLDER_FILES = (
     CONFIG_NAME,
@@ -39,6 +40,7 @@ MODEL_FOLDER_FILES = (
     MISSES_PNG,
     RELIABILITY_PNG,
     COVERAGE_PNG,
+    ONNX_NAME,
 )
 """What ``training.train`` writes and ``training.push`` uploads."""
 

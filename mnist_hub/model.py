@@ -134,12 +134,16 @@ class ConvolutionalNetwork(
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Log-probabilities (N, num_classes) for images (N, 1, H, W) in [0, 1]."""
+        return F.log_softmax(self.logits(x), dim=1)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The scores before the softmax (N, num_classes): what ``mnist_hub.export`` puts into ONNX."""
         x = self.pool(F.relu(self.conv1(x)))
         x = self.pool(F.relu(self.conv2(x)))
         x = self.flatten(x)
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
-        return F.log_softmax(self.fc3(x), dim=1)
+        return self.fc3(x)
 
     @torch.inference_mode()
     def predict_log_proba(self, x: torch.Tensor, batch_size: int = CHUNK_SIZE) -> torch.Tensor:

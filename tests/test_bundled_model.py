@@ -33,7 +33,8 @@ def fresh(mnist_test):
 
 
 def test_folder_is_complete():
-    assert {p.name for p in DEFAULT_MODEL.iterdir()} == set(MODEL_FOLDER_FILES)
+    files = {p.relative_to(DEFAULT_MODEL).as_posix() for p in DEFAULT_MODEL.rglob("*") if p.is_file()}
+    assert files == set(MODEL_FOLDER_FILES)
 
 
 def test_metrics_name_these_exact_weights(metrics):
@@ -119,13 +120,16 @@ def test_card_is_up_to_date_with_the_folder():
     assert render_model_card(DEFAULT_MODEL).content == (DEFAULT_MODEL / "README.md").read_text()
 
 
-def test_card_usage_snippet_runs_as_written():
+def test_card_usage_snippets_run_as_written():
+    """PyTorch's and ONNX Runtime's, each reading the same drawn 1."""
     text = (DEFAULT_MODEL / "README.md").read_text()
-    snippet = re.search(r"```python\n(.*?)```", text, re.S).group(1)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(snippet, "card-snippet", "exec"), {})
-    assert out.getvalue() == "digit: 1\n"
+    snippets = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(snippets) == 2 and "onnxruntime" in snippets[1]
+    for snippet in snippets:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(snippet, "card-snippet", "exec"), {})
+        assert out.getvalue() == "digit: 1\n", snippet
 
 
 def test_project_readme_quotes_the_bundled_accuracy(metrics):

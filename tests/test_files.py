@@ -22,6 +22,7 @@ def test_the_layout_is_the_documented_one():
         "misses.png",
         "reliability.png",
         "coverage.png",
+        "onnx/model.onnx",
     }
 
 

@@ -35,7 +35,11 @@ def test_wheel_ships_the_bundled_model(tmp_path):
     )
     (wheel,) = tmp_path.glob("mnist_hub-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    bundled = {f"mnist_hub/pretrained/{p.name}" for p in DEFAULT_MODEL.iterdir()}
+    bundled = {
+        f"mnist_hub/pretrained/{p.relative_to(DEFAULT_MODEL).as_posix()}"
+        for p in DEFAULT_MODEL.rglob("*")
+        if p.is_file()
+    }
     assert bundled <= names
     assert "mnist_hub/model.py" in names
     assert not any(n.startswith(("tests/", "training/")) for n in names)

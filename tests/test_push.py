@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 REPO = "user/mnist-cnn"
 
 
+def folder_files(folder: Path) -> list[Path]:
+    """Every file of a model folder (``onnx/model.onnx`` among them), in order."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
 def folder_hash(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder_files(folder)}
 
 
 def variant(tmp_path: Path, name: str, seed: int, accuracy: float | None = None) -> Path:
@@ -73,7 +78,7 @@ def test_push_two_revisions_and_load_both_back(hub, tmp_path, capsys):
     assert len(repo.commits) == 2, "one push, one commit"
     for tag, folder in (("v1", first), ("v2", second)):
         uploaded = hub.files(REPO, tag)
-        assert set(uploaded) == {p.name for p in folder.iterdir()}
+        assert set(uploaded) == {p.relative_to(folder).as_posix() for p in folder_files(folder)}
         assert uploaded["model.safetensors"] == (folder / "model.safetensors").read_bytes()
         loaded = ConvolutionalNetwork.from_pretrained(REPO, revision=tag)
         assert same_weights(loaded, ConvolutionalNetwork.from_pretrained(folder))

@@ -33,7 +33,7 @@ def trained(tmp_path_factory, mnist_data_dir) -> Path:
 
 
 def test_run_writes_every_artifact_and_nothing_else(trained):
-    assert {p.name for p in trained.iterdir()} == set(MODEL_FOLDER_FILES)
+    assert {p.relative_to(trained).as_posix() for p in trained.rglob("*") if p.is_file()} == set(MODEL_FOLDER_FILES)
     assert [p.name for p in trained.parent.iterdir()] == ["model"], "no staging folder or checkpoint left behind"
 
 
@@ -94,7 +94,7 @@ def test_rerun_replaces_the_folder_whole(mnist_data_dir, tmp_path):
     out.mkdir()
     (out / "stale.txt").write_text("from an older run")
     assert train_script.main([*SMOKE, "--epochs", "1", "--output-dir", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == set(MODEL_FOLDER_FILES)
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == set(MODEL_FOLDER_FILES)
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 

@@ -101,9 +101,9 @@ def move_files_into(staging: Path, target: Path) -> None:
 
 
 def apply_umask(path: Path) -> None:
-    """Give a staged file, or a folder and its files, the usual permissions (temporary ones are owner-only)."""
+    """Give a staged file, or a folder and everything in it, the usual permissions (temporary ones are owner-only)."""
     umask = current_umask()
-    for item in [path, *path.iterdir()] if path.is_dir() else [path]:
+    for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
         item.chmod((0o777 if item.is_dir() else 0o666) & ~umask)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from mnist_hub.files import CARD_NAME
+from mnist_hub.files import CARD_NAME, ONNX_NAME
 from mnist_hub.loading import load_model
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
@@ -107,6 +107,45 @@ def usage_snippet(repo_id: str | None, revision: str | None) -> str:
             "x = prepare_image(image)  # (1, 1, 28, 28) prepared like MNIST; None if nothing is drawn",
             "probabilities = model.predict_proba(x)[0]",
             'print("digit:", int(probabilities.argmax()))',
+        ]
+    )
+
+
+def onnx_snippet(repo_id: str | None, revision: str | None) -> str:
+    """Python that reads a picture with onnxruntime and this model's ``onnx/model.onnx``, calibrated and refused as
+    the model is (``config.json``'s temperature and threshold); it runs as written."""
+    if repo_id:
+        rev = f', revision="{revision}"' if revision else ""
+        imports = ["from huggingface_hub import hf_hub_download", "", "from mnist_hub import prepare_image"]
+        files = [
+            f'onnx_file = hf_hub_download("{repo_id}", "{ONNX_NAME}"{rev})',
+            f'config_file = hf_hub_download("{repo_id}", "config.json"{rev})',
+        ]
+    else:
+        imports = ["from mnist_hub import prepare_image", "from mnist_hub.loading import DEFAULT_MODEL"]
+        files = [f'onnx_file = DEFAULT_MODEL / "{ONNX_NAME}"', 'config_file = DEFAULT_MODEL / "config.json"']
+    return "\n".join(
+        [
+            "import json",
+            "",
+            "import numpy as np",
+            "import onnxruntime as ort",
+            "from PIL import Image, ImageDraw",
+            "",
+            *imports,
+            "",
+            *files,
+            "session = ort.InferenceSession(str(onnx_file))",
+            "config = json.loads(open(config_file).read())",
+            "",
+            'image = Image.new("RGB", (280, 280), "white")  # or Image.open("digit.png"), a photo, a canvas',
+            'ImageDraw.Draw(image).line([(140, 40), (140, 240)], fill="black", width=20)',
+            "x = prepare_image(image).numpy()  # (1, 1, 28, 28) float32 in [0, 1], white ink on black, as MNIST",
+            'scores = session.run(None, {"pixels": x})[0] / config["temperature"]  # calibrated logits',
+            "probabilities = np.exp(scores - scores.max(1, keepdims=True))",
+            "probabilities /= probabilities.sum(1, keepdims=True)",
+            'refused = probabilities.max() < (config["digit_threshold"] or 0)',
+            'print("not a digit" if refused else f"digit: {probabilities.argmax()}")',
         ]
     )
 
@@ -221,6 +260,8 @@ def render_model_card(
         confusion_table=confusion_table(test["confusion_matrix"]),
         misses_text=misses_text,
         usage_snippet=usage_snippet(repo_id, revision),
+        onnx_snippet=onnx_snippet(repo_id, revision) if (folder / ONNX_NAME).is_file() else None,
+        onnx_name=ONNX_NAME,
         command_line=shlex.join(
             ["python", "-m", "mnist_hub", "digit.png"]
             + (["--model", repo_id] if repo_id else [])

