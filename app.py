@@ -142,7 +142,8 @@ def reader(showcase: Showcase, nothing: str, no_digit: str, drawing: bool):
     def shown(value) -> Shown:
         if value is None or value == "":
             return show([], nothing)
-        found, digits = read_number(showcase.model, drawing_bytes(value) if drawing else value)
+        picture = drawing_bytes(value) if drawing else value
+        found, digits = read_number(showcase.model, picture, printed=not drawing)  # the pad has no paper
         return show(digits, no_digit, None if found is None else found.ink)
 
     return shown

@@ -96,14 +96,17 @@ def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
     return read_number(model, image)[1]
 
 
-def read_number(model: ConvolutionalNetwork, image: Any) -> tuple[Layout | None, list[Prediction]]:
+def read_number(
+    model: ConvolutionalNetwork, image: Any, printed: bool = True
+) -> tuple[Layout | None, list[Prediction]]:
     """``predict_number``'s reading, with the ink it read (None without ink); each prediction's ``box`` is where
     that digit lies in the ink (top, bottom, left, right).
 
     The pieces of ink are read whole first; only pieces that may hold several digits (``numbers.doubtful``) and
     are wide enough to be cut are then cut, and every candidate scored again: a digit standing alone costs one
-    pass of the network."""
-    found = layout(image)
+    pass of the network. ``printed`` False: a picture drawn on no paper (the demo's pad), whose ink skips the
+    search for printed lines (``preprocessing.lines``)."""
+    found = layout(image, printed)
     if found is None:
         return None, []
     options = found.candidates()

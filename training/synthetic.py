@@ -441,3 +441,67 @@ def combs(count: int, side: int = 340, height: int = 24) -> Image.Image:
         x = 2 + k * width
         pen.line([(x, side // 2), (x + width - 3, side // 2 + height), (x, side // 2 + height)], fill=0, width=1)
     return image
+
+
+# Stationery (issue 36): a digit written in pen on the paper people write on, as a flat scan or a screenshot of a
+# note-taking app. Two styles: "tuned" (what mnist_hub.preprocessing.paper was tuned on) and "held-out" (other
+# colours, thicknesses, spacings, pens and resampling, never looked at while tuning).
+PAPER_KINDS = ("ruled", "squared", "margin", "box")
+PAPER_STYLES = {
+    "tuned": {
+        "lines": [(170, 200, 235)],
+        "margin": (230, 120, 120),
+        "box": [(40, 40, 40)],
+        "inks": [(20, 40, 150), (25, 25, 25)],
+        "width": (1, 1),
+        "resample": Image.Resampling.BILINEAR,
+    },
+    "held-out": {
+        "lines": [(190, 190, 190), (170, 215, 170), (200, 185, 225)],
+        "margin": (220, 80, 100),
+        "box": [(90, 90, 120), (0, 0, 0)],
+        "inks": [(10, 20, 90), (60, 60, 60), (30, 90, 40)],
+        "width": (2, 2),
+        "resample": Image.Resampling.LANCZOS,
+    },
+}
+
+
+def on_paper(digit: np.ndarray, rng: np.random.Generator, kind: str, style: str = "tuned") -> Image.Image:
+    """An MNIST digit (28x28 uint8) written on ``kind`` of paper (``PAPER_KINDS``), in ``style``: sitting on a
+    ruled line, across a grid's squares, beside a margin line, or inside a printed box."""
+    look = PAPER_STYLES[style]
+    height = int(rng.integers(60, 121))
+    crop = Image.fromarray((ink_crop(digit) * 255).astype(np.uint8))
+    crop = crop.resize((max(2, round(crop.width * height / crop.height)), height), look["resample"])
+    page = Image.new("RGB", (int(height * rng.uniform(2.6, 3.6)), int(height * rng.uniform(2.2, 3.0))), "white")
+    pen = ImageDraw.Draw(page)
+    line = look["lines"][int(rng.integers(len(look["lines"])))]
+    thick = int(rng.integers(look["width"][0], look["width"][1] + 1))
+    left = int(rng.uniform(0.35, 0.55) * (page.width - crop.width))
+    bottom = int(rng.uniform(0.6, 0.75) * page.height)
+    if kind in ("ruled", "margin"):
+        spacing = height / rng.uniform(0.6, 0.9)
+        for y in np.arange(bottom % spacing, page.height, spacing):
+            pen.line([(0, round(y)), (page.width, round(y))], fill=line, width=thick)
+        if kind == "margin":
+            x = left - int(rng.uniform(0.2, 0.6) * height)
+            pen.line([(x, 0), (x, page.height)], fill=look["margin"], width=thick + 1)
+    elif kind == "squared":
+        cell = height * rng.uniform(0.35, 0.6)
+        for y in np.arange(bottom % cell, page.height, cell):
+            pen.line([(0, round(y)), (page.width, round(y))], fill=line, width=thick)
+        for x in np.arange(rng.uniform(0, cell), page.width, cell):
+            pen.line([(round(x), 0), (round(x), page.height)], fill=line, width=thick)
+    elif kind == "box":
+        pad = int(rng.uniform(0.15, 0.4) * height)
+        box = [left - pad, bottom - height - pad, left + crop.width + pad, bottom + pad]
+        pen.rectangle(box, outline=look["box"][int(rng.integers(len(look["box"])))], width=thick + 1)
+    else:
+        raise ValueError(f"kind must be one of {PAPER_KINDS}, not {kind!r}")
+    ink = look["inks"][int(rng.integers(len(look["inks"])))]
+    alpha = np.zeros((page.height, page.width), np.float32)
+    alpha[bottom - height : bottom, left : left + crop.width] = np.asarray(crop, np.float32) / 255
+    paper = np.asarray(page, np.float32)
+    written = paper * (1 - alpha[..., None]) + np.asarray(ink, np.float32) * alpha[..., None]
+    return Image.fromarray(np.clip(written, 0, 255).astype(np.uint8))

@@ -7,6 +7,7 @@ app, the evaluation scripts, the command line and the tests all use this one fun
 
 - ``reading``: any picture (file, bytes, PIL, numpy, Gradio's value) as one grey array, checked before decoding;
 - ``ink``: a canvas's ink, read against its one paper level, and the helpers the other stages share;
+- ``lines``: the paper's printed lines (ruled, squared, a margin, a form's box), taken out of a canvas's ink;
 - ``photos``: a phone photo's ink, read against the paper's brightness estimated pixel by pixel;
 - ``fitting``: cropped ink fitted into 28x28 as MNIST's digits were;
 - ``numbers``: where a written number's digits are (cuts, candidates, the best reading), for ``predict.read_number``.
@@ -52,13 +53,14 @@ def prepare_image(image: Any) -> torch.Tensor | None:
     return None if ink is None else prepare_ink(ink)
 
 
-def extract_ink(grey: np.ndarray) -> np.ndarray | None:
+def extract_ink(grey: np.ndarray, printed: bool = True) -> np.ndarray | None:
     """The ink of a grey picture (``to_grey``'s) as white on black in [0, 1], cropped to it; None when there is no
     digit. A picture whose paper is not flat and large enough to be a photo is tried as one first (a drawing pays
-    only for the flatness check on a sample); even light is read as a canvas."""
+    only for the flatness check on a sample); even light is read as a canvas, whose printed lines are taken out
+    unless ``printed`` is False (the demo's drawing pad has none: it saves the search, ~1 ms)."""
     level, flat = paper(grey)
     if not flat and min(grey.shape) >= PHOTO_MIN_SIDE:
         photo = photo_ink(grey)
         if photo is not None:
             return photo if photo.size else None
-    return canvas_ink(grey, level)
+    return canvas_ink(grey, level, printed)

@@ -1,14 +1,17 @@
 """Ink: what was written, as white on black in [0, 1], cropped to it; None when nothing was.
 
 A drawing's paper is one level, read from a sample of the whole picture; a light border means dark ink. Whatever
-differs from that level by more than ``INK_THRESHOLD`` of the contrast is ink, unless it is scattered like noise.
-The helpers here (boxes, pieces, scaling) are shared by the photo and number stages.
+differs from that level by more than ``INK_THRESHOLD`` of the contrast is ink, unless it is scattered like noise or
+printed on the paper (``lines``: ruled, squared, a margin, a box). The helpers here (boxes, pieces, scaling) are
+shared by the photo and number stages.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+
+from .lines import printed_lines, without_lines
 
 INK_THRESHOLD = 0.2  # after normalising, fainter pixels are background noise
 MIN_CONTRAST = 0.12  # an image whose ink differs less than this from its background is blank
@@ -28,7 +31,7 @@ def paper(grey: np.ndarray) -> tuple[float, bool]:
     return level, np.count_nonzero(np.abs(sample - level) <= FLAT) >= FLAT_SHARE * sample.size
 
 
-def canvas_ink(grey: np.ndarray, level: float) -> np.ndarray | None:
+def canvas_ink(grey: np.ndarray, level: float, printed: bool = True) -> np.ndarray | None:
     """The ink of a picture whose paper is one ``level`` (a drawing, a scan in even light), or None."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     dark = float(np.median(border)) > 0.5
@@ -37,6 +40,13 @@ def canvas_ink(grey: np.ndarray, level: float) -> np.ndarray | None:
     if contrast < MIN_CONTRAST:
         return None
     mask = ink >= INK_THRESHOLD * contrast
+    lines = printed_lines(mask) if printed else None
+    if lines is not None:  # ruled, squared or form paper: the ink is what is written on it
+        ink = np.where(without_lines(mask, lines), ink, 0.0)
+        contrast = float(ink.max())
+        if contrast < MIN_CONTRAST:
+            return None
+        mask = ink >= INK_THRESHOLD * contrast
     box = bounding_box(mask)
     if box is None or (box == whole(grey) and is_scattered(mask, ink)):
         return None

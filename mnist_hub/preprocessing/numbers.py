@@ -160,10 +160,10 @@ class Layout:
         return Candidates(count, runs, scaled, inputs, np.asarray(costs), alone, np.asarray(parts, dtype=bool))
 
 
-def layout(image: Any) -> Layout | None:
+def layout(image: Any, printed: bool = True) -> Layout | None:
     """The ink of ``image`` (anything ``prepare_image`` reads) and its pieces; None when it holds no ink."""
     grey = to_grey(image)
-    ink = None if grey is None else extract_ink(grey)
+    ink = None if grey is None else extract_ink(grey, printed)
     if ink is None:
         return None
     factor = max(1, -(-max(ink.shape) // SPLIT_SIDE))
