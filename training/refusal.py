@@ -89,7 +89,8 @@ def non_digit_set(per_kind: int = NON_DIGITS_PER_KIND, seed: int = NON_DIGIT_SEE
     rng = np.random.default_rng(seed)
     prepared: dict[str, torch.Tensor] = {}
     for kind in NON_DIGIT_KINDS:
-        inputs = [prepare_image(draw_non_digit(kind, rng)) for _ in range(per_kind)]
+        # drawn as on the demo's pad, which has no paper: a drawn square is a non-digit, not an empty form's box
+        inputs = [prepare_image(draw_non_digit(kind, rng), printed=False) for _ in range(per_kind)]
         prepared[kind] = torch.cat([x for x in inputs if x is not None])
     return prepared
 
