@@ -50,7 +50,9 @@ sys.path.insert(0, root)
 torch.set_num_threads(threads)
 from mnist_hub import load_model, predict
 read = getattr(predict, "predict_number", None) or predict.predict  # before numbers, the demo read one digit
-if "printed" in getattr(getattr(predict, "read_number", None), "__code__", compile("", "", "exec")).co_varnames:
+import inspect
+number_reader = getattr(predict, "read_number", None)
+if number_reader is not None and "printed" in inspect.signature(number_reader).parameters:
     read = lambda model, image: predict.read_number(model, image, printed=False)  # the pad's drawing: no paper
 model, image = load_model(), np.load(sketch)
 read(model, image)

@@ -452,14 +452,18 @@ class PublicGuard:
     def take_prepaid(self, length: int) -> bool:
         """Whether an upload of ``length`` bytes from Gradio's MCP server is one of the pictures an MCP message
         was already counted for (``mcp``): each such upload uses up what it was counted for, within a minute."""
-        now = time.monotonic()
-        while self.prepaid and self.prepaid[0][0] < now:
-            self.prepaid.popleft()
+        self.forget_prepaid()
         for k, (_, size) in enumerate(self.prepaid):
             if length <= size:
                 del self.prepaid[k]
                 return True
         return False
+
+    def forget_prepaid(self) -> None:
+        """Forget the MCP pictures counted more than a minute ago that Gradio never uploaded."""
+        now = time.monotonic()
+        while self.prepaid and self.prepaid[0][0] < now:
+            self.prepaid.popleft()
 
     def client_quota_message(self) -> str:
         limits = self.limits
@@ -488,6 +492,7 @@ class PublicGuard:
             if not self.all_uploads.take("*", count, size):
                 reason = "The demo holds all the uploads it can for now."
                 return await self.mcp_refused(send, client, route, message, reason)
+            self.forget_prepaid()
             until = time.monotonic() + 60
             self.prepaid.extend((until, picture + 2**12) for picture in pictures)  # with the form's own bytes
         scope["headers"] = [*scope.get("headers", []), (CALLER_HEADER.encode(), signed(client).encode())]
