@@ -553,15 +553,12 @@ def build_demo(
             misses_tab(showcase, demo)
             model_tab(showcase)
         gr.Markdown("**Examples** — a drawn 7, a phone photo of a 2, a number, a doodle (they open in Upload):")
-        examples = one_line_errors(
-            gr.Dataset(
-                components=[gr.HTML(visible=False)],
-                samples=[[picture_html(EXAMPLES / name, name, EXAMPLE_HEIGHT)] for name in EXAMPLE_FILES],
-                type="index",
-                elem_id="examples",
-                show_label=False,
-            ),
-            f"an example's index, 0 to {len(EXAMPLE_FILES) - 1}",
+        examples = gr.Dataset(  # type="index" hands the index over as sent: example_answer checks it
+            components=[gr.HTML(visible=False)],
+            samples=[[picture_html(EXAMPLES / name, name, EXAMPLE_HEIGHT)] for name in EXAMPLE_FILES],
+            type="index",
+            elem_id="examples",
+            show_label=False,
         )
 
         # The page: answers with the correction row reset for every new picture, progress kept small.

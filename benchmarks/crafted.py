@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.inference import extract
+from benchmarks.inference import extract, run_in
 from benchmarks.readme import report
 from training.synthetic import SEVEN, blobs, combs, dots, draw, sprinkled, zigzag
 
@@ -75,13 +74,7 @@ def pictures() -> dict[str, object]:
 
 
 def read_all(root: Path, files: list[Path], runs: int) -> dict[str, list]:
-    out = subprocess.run(
-        [sys.executable, "-c", READER, str(root), str(runs), *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.splitlines()[-1])
+    return json.loads(run_in(root, READER, runs, *files).splitlines()[-1])
 
 
 def main() -> None:

@@ -119,15 +119,15 @@ def extract(revision: str, into: Path) -> Path | None:
     return into
 
 
+def run_in(root: Path, snippet: str, *args: object) -> str:
+    """What ``snippet`` prints, run in a fresh process with ``root`` (a checkout) as its first argument."""
+    command = [sys.executable, "-c", snippet, str(root), *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
 def sketch_p50(root: Path, sketch: Path, runs: int, threads: int) -> float:
     """Median ms of ``runs`` sketches read by the checkout at ``root`` in a fresh process, after one warm-up."""
-    out = subprocess.run(
-        [sys.executable, "-c", SKETCH_TIMER, str(root), str(sketch), str(runs), str(threads)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(out.stdout.split()[-1])
+    return float(run_in(root, SKETCH_TIMER, sketch, runs, threads).split()[-1])
 
 
 def fresh_processes(revision: str, rounds: int, runs: int, threads: int, launches: int = 5) -> list[str]:

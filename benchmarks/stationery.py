@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.inference import extract
+from benchmarks.inference import extract, run_in
 from benchmarks.readme import report
 from training.data import load_mnist
 from training.synthetic import PAPER_KINDS, PAPER_STYLES, on_paper
@@ -44,10 +43,7 @@ print(json.dumps([number_text(predict_number(model, path)) for path in sys.argv[
 
 
 def read_all(root: Path, files: list[Path]) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", READER, str(root), *map(str, files)], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.splitlines()[-1])
+    return json.loads(run_in(root, READER, *files).splitlines()[-1])
 
 
 def main() -> None:

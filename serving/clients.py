@@ -45,15 +45,20 @@ def client_address(
 ) -> str:
     """The client of a request from ``peer`` with ``forwarded_for`` (each X-Forwarded-For line, in order) and the
     ``caller`` header (``CALLER_HEADER``'s value, or None)."""
-    if peer in LOOPBACK and caller is not None:
-        signed_by_us = verified(caller)
-        if signed_by_us is not None:
-            return signed_by_us
+    signed_by_us = mcp_caller(peer, caller)
+    if signed_by_us is not None:
+        return signed_by_us
     if trusted_proxies > 0:
         hops = [hop.strip() for line in forwarded_for for hop in line.split(",") if hop.strip()]
         if hops:
             return normalised(hops[-min(trusted_proxies, len(hops))])
     return normalised(peer) if peer else "unknown"
+
+
+def mcp_caller(peer: str | None, caller: str | None) -> str | None:
+    """The MCP caller a ``CALLER_HEADER`` value names, when this process signed it and it came from loopback
+    (Gradio's MCP server calling its own app); else None."""
+    return verified(caller) if peer in LOOPBACK and caller is not None else None
 
 
 def normalised(address: str) -> str:
@@ -101,14 +106,33 @@ def scope_client(scope: dict, trusted_proxies: int) -> str:
     )
 
 
-def request_client(request, trusted_proxies: int) -> str:
-    """The client of a Starlette or Gradio request (an event handler's view); "unknown" without one."""
+class RequestParts(NamedTuple):
+    """What decides a request's client: its peer, its X-Forwarded-For lines and its ``CALLER_HEADER``."""
+
+    peer: str | None
+    forwarded_for: list[str]
+    caller: str | None
+
+
+def request_parts(request) -> RequestParts | None:
+    """The ``RequestParts`` of a Starlette or Gradio request (an event handler's view); None without one."""
     if request is None or getattr(request, "headers", None) is None:
-        return "unknown"
+        return None
     peer = request.client.host if getattr(request, "client", None) else None
     headers = request.headers
     lines = headers.getlist("x-forwarded-for") if hasattr(headers, "getlist") else [headers.get("x-forwarded-for")]
-    return client_address(peer, [line for line in lines if line], trusted_proxies, headers.get(CALLER_HEADER))
+    return RequestParts(peer, [line for line in lines if line], headers.get(CALLER_HEADER))
+
+
+def request_client(request, trusted_proxies: int) -> str:
+    """The client of a Starlette or Gradio request (an event handler's view); "unknown" without one."""
+    return client_of(request_parts(request), trusted_proxies)
+
+
+def client_of(parts: RequestParts | None, trusted_proxies: int) -> str:
+    if parts is None:
+        return "unknown"
+    return client_address(parts.peer, parts.forwarded_for, trusted_proxies, parts.caller)
 
 
 def sender_salt() -> bytes:
@@ -127,9 +151,7 @@ def sender_key(client: str, salt: bytes, now: float | None = None) -> str:
 def request_sender(request, trusted_proxies: int, salt: bytes, channel: str | None = None) -> Sender:
     """The ``Sender`` of a request: "mcp" when Gradio's MCP server brings it back with a signed caller, else
     ``channel`` or "api"."""
-    client = request_client(request, trusted_proxies)
-    headers = getattr(request, "headers", None)
-    caller = headers.get(CALLER_HEADER) if headers is not None else None
-    peer = request.client.host if getattr(request, "client", None) else None
-    mcp = peer in LOOPBACK and caller is not None and verified(caller) is not None
+    parts = request_parts(request)
+    client = client_of(parts, trusted_proxies)
+    mcp = parts is not None and mcp_caller(parts.peer, parts.caller) is not None
     return Sender(client, sender_key(client, salt), "mcp" if mcp else channel or "api")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from serving.clients import CALLER_HEADER, LOOPBACK, scope_client, signed
+from serving.clients import CALLER_HEADER, LOOPBACK, header_lines, scope_client, signed
 from serving.fair_queue import STREAMS
 
 Scope = MutableMapping[str, Any]
@@ -178,7 +178,7 @@ def content_length(scope: Scope) -> int | None:
 
 
 def header(scope: Scope, wanted: bytes) -> str | None:
-    values = [value.decode("latin-1") for name, value in scope.get("headers", []) if name == wanted]
+    values = header_lines(scope.get("headers", []), wanted)
     return ", ".join(values) if values else None
 
 
@@ -310,11 +310,9 @@ class PublicGuard:
             scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k != CALLER_HEADER.encode()]
         path = scope["path"]
         route = path[path.index(API) + len(API) :] if API in path else None
-        client = scope_client(scope, self.limits.trusted_proxies)
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            if route == STREAM_ROUTE and not self.known_session(scope):
-                return await self.refused(send, client, route, 404, "no such session: join the queue first")
             return await self.stream(scope, receive, send, route)
+        client = scope_client(scope, self.limits.trusted_proxies)
         if route is None or route.startswith(JSON_ROUTES):
             return await self.values(scope, receive, send, client, route or path)
         if route.startswith(UPLOAD_ROUTE):
@@ -325,9 +323,14 @@ class PublicGuard:
 
     async def stream(self, scope: Scope, receive: Receive, send: Send, route: str | None) -> None:
         """A GET: a queue session's or an API call's event stream is counted as open while it lasts
-        (``fair_queue.STREAMS``: a job no one reads is dropped before it runs)."""
+        (``fair_queue.STREAMS``: a job no one reads is dropped before it runs). A session that never joined the
+        queue here is answered in one line (Gradio answers it with a traceback in its log after the stream has
+        started, as of 6.31)."""
         if route == STREAM_ROUTE:
             keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [])[:1]
+            if not any(key in self.sessions for key in keys):
+                client = scope_client(scope, self.limits.trusted_proxies)
+                return await self.refused(send, client, route, 404, "no such session: join the queue first")
         elif route is not None and route.startswith("call/"):
             keys = [route.rsplit("/", 1)[-1]]
         else:
@@ -341,12 +344,6 @@ class PublicGuard:
                 STREAMS[key] -= 1
                 if STREAMS[key] <= 0:
                     del STREAMS[key]
-
-    def known_session(self, scope: Scope) -> bool:
-        """Whether a stream's session joined the queue here (Gradio answers an unknown one with a traceback in
-        its log after the stream has started, as of 6.31)."""
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        return any(session in self.sessions for session in query.get("session_hash", []))
 
     def joined(self, payload: Any) -> None:
         session = payload.get("session_hash") if isinstance(payload, dict) else None

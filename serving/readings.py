@@ -39,7 +39,11 @@ def png_data_url(pixels: np.ndarray) -> str:
     no file on the server that concurrent requests could share half-written."""
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_url(buffer.getvalue(), "image/png")
+
+
+def data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def img_html(pixels: np.ndarray, scale: int, alt: str) -> str:
@@ -58,7 +62,7 @@ def picture_html(path: Path, alt: str, height: int | None = None) -> str:
     data = path.read_bytes()
     mime = Image.MIME.get(Image.open(io.BytesIO(data)).format or "", "application/octet-stream")
     size = f'height="{height}" ' if height else 'style="max-width: 100%" '
-    return f'<img alt="{html.escape(alt)}" {size}src="data:{mime};base64,{base64.b64encode(data).decode("ascii")}">'
+    return f'<img alt="{html.escape(alt)}" {size}src="{data_url(data, mime)}">'
 
 
 @dataclass(frozen=True)

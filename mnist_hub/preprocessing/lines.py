@@ -38,7 +38,7 @@ def printed_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not (every[0].any() or every[1].any()):
         return None
     thin = [thin_part(mask, every[k], axis) for k, axis in enumerate((1, 0))]
-    rough = [rough_shape(thin[k], axis, mask.shape) for k, axis in enumerate((1, 0))]
+    rough = [rough_shape(thin[k], axis) for k, axis in enumerate((1, 0))]
     if not (rough[0][0] or rough[1][0] or (rough[0][1] and rough[1][1])):  # a drawing's strokes, most often
         return None
     crossing = every[0] & every[1]  # where two lines cross or meet (small), or a thick stroke's body (not)
@@ -70,7 +70,7 @@ def printed_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 def straight_runs(mask: np.ndarray, axis: int) -> np.ndarray:
     """The straight runs of ``mask`` along ``axis`` (``runs``); only the band of rows (columns) that can hold one
     is searched."""
-    length = max(MIN_LINE, round(LINE_SHARE * mask.shape[axis]))
+    length = line_length(mask, axis)
     found = np.zeros_like(mask)
     lines = np.flatnonzero(mask.sum(axis=axis) >= length)  # rows (columns) with that much ink at all
     if length > mask.shape[axis] or lines.size == 0:
@@ -114,22 +114,26 @@ def small_pieces(mask: np.ndarray, side: int) -> np.ndarray:
     return small[labels]
 
 
+def line_length(mask: np.ndarray, axis: int) -> int:
+    """How long a run along ``axis`` must be to be a printed line, in pixels."""
+    return max(MIN_LINE, round(LINE_SHARE * mask.shape[axis]))
+
+
 def line_limit(mask: np.ndarray, axis: int) -> int:
     """How thick a printed line along ``axis`` may be, in pixels."""
     return max(3, round(MAX_THICKNESS * mask.shape[1 - axis]))
 
 
-def rough_shape(thin: np.ndarray, axis: int, shape: tuple[int, int]) -> tuple[bool, bool]:
+def rough_shape(thin: np.ndarray, axis: int) -> tuple[bool, bool]:
     """What the thin runs along ``axis`` may be, from their rows' (columns') counts alone, before anything is
     labelled: (a line from edge to edge, two sides of a box apart)."""
-    length = max(MIN_LINE, round(LINE_SHARE * shape[axis]))
-    lines = np.flatnonzero(thin.sum(axis=axis) >= THIN_SHARE * length)
+    lines = np.flatnonzero(thin.sum(axis=axis) >= THIN_SHARE * line_length(thin, axis))
     if lines.size == 0:
         return False, False
-    reach = max(1, round(EDGE * shape[axis]))
+    reach = max(1, round(EDGE * thin.shape[axis]))
     ends = thin[lines] if axis == 1 else thin[:, lines].T
     to_edges = bool((ends[:, :reach].any(axis=1) & ends[:, -reach:].any(axis=1)).any())
-    return to_edges, int(lines[-1]) - int(lines[0]) > max(3, round(MAX_THICKNESS * shape[1 - axis]))
+    return to_edges, int(lines[-1]) - int(lines[0]) > line_limit(thin, axis)
 
 
 def thin_enough(labels: np.ndarray, thin: np.ndarray, pieces: list, axis: int) -> np.ndarray:
