@@ -276,7 +276,9 @@ def calibrated(
         return model
     temperature, threshold = fit_calibration(model, x_held, y_held, recipe.refuse_share)
     result = ConvolutionalNetwork(
-        temperature=temperature, digit_threshold=round(threshold, 6) if recipe.outliers else None
+        **recipe.network_sizes(),
+        temperature=temperature,
+        digit_threshold=round(threshold, 6) if recipe.outliers else None,
     )
     result.load_state_dict(model.state_dict())
     print(
@@ -414,7 +416,7 @@ class TrainingState:
     @classmethod
     def start(cls, recipe: Recipe, device: torch.device, generator: torch.Generator, steps: int) -> TrainingState:
         """A fresh network, its optimizer and schedule for ``steps`` batches an epoch, and its moving average."""
-        model = ConvolutionalNetwork().to(device, memory_format=torch.channels_last)
+        model = ConvolutionalNetwork(**recipe.network_sizes()).to(device, memory_format=torch.channels_last)
         optimizer, scheduler = make_optimizer(model, recipe, steps)
         average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema)) if recipe.ema else None
         return cls(model, optimizer, scheduler, generator, average)
