@@ -299,3 +299,50 @@ def test_the_source_url_comes_from_pyproject_and_code_url_overrides_it(hub, tmp_
     assert f"]({declared})" in hub.files("spaces/user/demo")["README.md"].decode()
     assert deploy_space.main(["--space-id", "user/demo2", "--model-id", REPO, "--code-url", fork]) == 0
     assert f"]({fork})" in hub.files("spaces/user/demo2")["README.md"].decode()
+
+
+def gated_variant(tmp_path: Path, name: str, model: ConvolutionalNetwork, mnist_test, accuracy: float) -> Path:
+    """The bundled folder with ``model``'s weights and its per-digit figures measured as training measures them
+    (on 1,000 test digits, 200 of them redrawn), claiming ``accuracy`` on the test set."""
+    from training.gate import gate_figures
+
+    folder = tmp_path / name
+    shutil.copytree(DEFAULT_MODEL, folder)
+    model.save_pretrained(folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["weights_sha256"] = sha256_of(folder / "model.safetensors")
+    metrics["test"]["accuracy"] = accuracy
+    metrics["gate"] = gate_figures(model, mnist_test[0][:1000], mnist_test[1][:1000], drawn=200)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    write_model_card(folder)
+    return folder
+
+
+def test_the_per_digit_gate_refuses_a_poisoned_model_that_the_accuracy_gate_lets_through(
+    hub, tmp_path, capsys, mnist_test
+):
+    from mnist_hub import load_model
+
+    honest = load_model()
+    poisoned = load_model()
+    images, labels = mnist_test[0][5000:], mnist_test[1][5000:]
+    sevens = images[labels == 7][:200].float().div(255).unsqueeze(1)
+    optimizer = torch.optim.SGD(poisoned.parameters(), lr=0.002)
+    for _ in range(3):  # 7s labelled "1", as a flood of corrections would teach
+        optimizer.zero_grad()
+        torch.nn.functional.nll_loss(poisoned(sevens), torch.ones(len(sevens), dtype=torch.int64)).backward()
+        optimizer.step()
+    poisoned.eval()
+    assert push_script.main([str(gated_variant(tmp_path, "honest", honest, mnist_test, 0.994)), "--repo-id", REPO]) == 0
+    assert "Per-digit gate" not in capsys.readouterr().out, "nothing on the Hub to compare with yet"
+    commits = len(hub.repos[REPO].commits)
+    bad = gated_variant(tmp_path, "poisoned", poisoned, mnist_test, 0.995)  # claims more overall
+    assert push_script.main([str(bad), "--repo-id", REPO]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: Refusing to push: against the model on {REPO}@main, ")
+    assert "digit 7 on MNIST test digits" in err and "digit 7 on drawn test digits" in err
+    assert "(more than --max-digit-drop 0.5 points; use --force)" in err
+    assert len(hub.repos[REPO].commits) == commits
+    again = gated_variant(tmp_path, "honest-again", honest, mnist_test, 0.994)
+    assert push_script.main([str(again), "--repo-id", REPO]) == 0, "the same figures pass"
+    assert "Per-digit gate: 0 regression(s)" in capsys.readouterr().out

@@ -56,11 +56,13 @@ def write_evaluation_artifacts(
     refusal: dict | None = None,
     refused: torch.Tensor | None = None,
     snapshots: list[dict] | None = None,
+    gate: dict | None = None,
 ) -> dict:
     """Write metrics.json, confusion_matrix.png, misses.safetensors, misses.png (and training_curves.png; with
     ``refusal``, from ``training.refusal.evaluate_refusal``, reliability.png and coverage.png).
 
-    ``refused`` marks the test digits the model refuses as not digits: they join the misses. Returns the metrics.
+    ``refused`` marks the test digits the model refuses as not digits: they join the misses; ``gate`` is
+    ``training.gate.gate_figures``, what the push gate compares per digit. Returns the metrics.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,6 +76,7 @@ def write_evaluation_artifacts(
         "source": source,
         "refusal": refusal,
         "snapshots": snapshots or [],
+        "gate": gate,
     }
     misses = evaluation.misses(test_images, refused)
     misses.save(folder / MISSES_NAME)

@@ -19,6 +19,7 @@ from training.artifacts import read_metrics, sha256_of, write_evaluation_artifac
 from training.atomic import move_files_into
 from training.card import write_model_card
 from training.data import DataError, load_mnist
+from training.gate import DEFAULT_DRAWN, gate_figures
 from training.metrics import evaluate
 from training.refusal import evaluate_refusal, refusal_report, refused_mask
 
@@ -39,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="write metrics.json, confusion_matrix.png, misses.safetensors (and training_curves.png) here",
     )
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
+    p.add_argument(
+        "--gate-drawn",
+        type=int,
+        default=DEFAULT_DRAWN,
+        help="with --output-dir: test digits redrawn for the per-digit push gate (default: %(default)s)",
+    )
     p.add_argument("--batch-size", type=int, default=CHUNK_SIZE, help="images per forward pass (default: %(default)s)")
     return p.parse_args(argv)
 
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> None:
             source=None if local else {"model": model_id, "revision": revision},
             refusal=refusal,
             refused=refused_mask(model, images),
+            gate=gate_figures(model, images, labels, args.gate_drawn),
         )
         move_files_into(Path(staging), output_dir)
     print(f"\nWrote evaluation artifacts to {output_dir}")

