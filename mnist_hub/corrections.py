@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ class Correction:
     time: str
     sender: str = ""  # a key grouping one sender's corrections for a week, never an address ("" in older records)
     channel: str = ""  # how it came: "page", "api" or "mcp"
+    file_name: str = ""  # its picture, relative to the dataset's root: what a review's decision names
 
     @property
     def digit(self) -> int | None:
@@ -57,9 +58,11 @@ def read_corrections(folder: str | os.PathLike, problems: list[str] | None = Non
     root = Path(folder)
     corrections = []
     for metadata in sorted(root.rglob(METADATA)):
+        subfolder = metadata.parent.relative_to(root)
         for number, raw in enumerate(metadata.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             try:
-                corrections.append(read_line(raw, metadata.parent))
+                correction = read_line(raw, metadata.parent)
+                corrections.append(replace(correction, file_name=(subfolder / correction.file_name).as_posix()))
             except CorrectionError as err:
                 if problems is not None:
                     problems.append(f"{metadata.relative_to(root)} line {number}: {err}")
@@ -95,5 +98,5 @@ def read_line(raw: str, folder: Path) -> Correction:
         raise CorrectionError(f"{name} is not a readable picture ({err})") from None
     sender, channel = (str(row.get(key) or "")[:64] for key in ("sender", "channel"))
     return Correction(
-        image, row["label"], str(row.get("answer")), str(row.get("model")), str(row.get("time")), sender, channel
+        image, row["label"], str(row.get("answer")), str(row.get("model")), str(row.get("time")), sender, channel, name
     )

@@ -62,10 +62,18 @@ class CorrectionStore:
         return self.folder / (self.process if part == 0 else f"{self.process}-{part:03d}")
 
     def save(
-        self, image: torch.Tensor, label: str, answer: str, model: str, sender: str = "", channel: str = ""
+        self,
+        image: torch.Tensor,
+        label: str,
+        answer: str,
+        model: str,
+        sender: str = "",
+        channel: str = "",
+        time: datetime | None = None,
     ) -> str:
-        """Store one correction of ``image`` (1, 1, 28, 28) in [0, 1], with its ``sender`` key and ``channel``;
-        returns its file name. Raises ``CorrectionError`` for a label outside ``LABELS``, a full folder or a failed
+        """Store one correction of ``image`` (1, 1, 28, 28) in [0, 1], with its ``sender`` key and ``channel``, sent
+        at ``time`` (default: now; a replay, such as the poisoning benchmark's, gives its own); returns its file
+        name. Raises ``CorrectionError`` for a label outside ``LABELS``, a full folder or a failed
         write, storing nothing."""
         if label not in LABELS:
             raise CorrectionError(f"The label must be a digit 0-9 or '{NOT_A_DIGIT_LABEL}', not {label!r}.")
@@ -82,7 +90,7 @@ class CorrectionStore:
                 "label": label,
                 "answer": answer,
                 "model": model,
-                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "time": (time or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
                 **({"sender": sender} if sender else {}),
                 **({"channel": channel} if channel else {}),
             }

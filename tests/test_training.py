@@ -221,8 +221,11 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
     out = tmp_path / "model"
     pinned = f"user/mnist-corrections@{commit.oid}"
     argv = [*SMOKE, "--seed", "7", "--extra-data", pinned, "--extra-weight", "3"]
-    assert train_script.main([*argv, "--output-dir", str(out)]) == 0
+    assert train_script.main([*argv, "--output-dir", str(out)]) == 2, "no correction is reviewed yet"
+    assert not out.exists()
+    assert train_script.main([*argv, "--unreviewed", "--output-dir", str(out)]) == 0
     extra = json.loads((out / "metrics.json").read_text())["training"]["extra_data"]
+    assert extra["review"] == {"accepted": 0, "rejected": 0, "flagged": 0, "unreviewed": 50, "unreviewed_used": True}
     assert extra["source"] == "user/mnist-corrections" and extra["revision"] == commit.oid
     assert extra["held_out"] == 10 and extra["train_digits"] + extra["train_not_digits"] == 40
     assert extra["weight"] == 3 and extra["held_out_results"]["count"] == 10 and extra["skipped_lines"] == 0
@@ -230,7 +233,8 @@ def test_training_on_users_corrections_from_a_dataset_repo_changes_the_model_and
     assert held["accuracy_before"] == 0.0, "every stored answer (the next digit, '4' for the stars) was wrong"
     assert held["accuracy_after"] >= 0.4, "the retrained model reads most held-out digits right"
     assert (out / "model.safetensors").read_bytes() != (trained / "model.safetensors").read_bytes()
-    assert "users' corrections" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "users' corrections" in card and "**trained on corrections no one reviewed** (`--unreviewed`)" in card
 
 
 def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
@@ -252,7 +256,7 @@ def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
     assert (tmp_path / "kept").is_dir() and not (tmp_path / "kept" / "MNIST").exists(), "only what it made is removed"
 
 
-@pytest.mark.parametrize("script", ["train", "evaluate", "push", "deploy_space"])
+@pytest.mark.parametrize("script", ["train", "evaluate", "push", "deploy_space", "review"])
 def test_each_script_names_itself_as_it_is_run(script, capsys):
     import importlib
 

@@ -1,8 +1,10 @@
 """Users' corrections as training data: ``python -m training.train --extra-data PATH_OR_DATASET_REPO``.
 
 A corrections folder (``mnist_hub.corrections``: PNGs and ``metadata.jsonl``) or a Hub dataset repo holding one is
-read; a fixed, seeded share is held out to measure the model on, the rest joins training — digit labels as training
-digits (each counted ``--extra-weight`` times), "not a digit" as outliers for the refusal training.
+read, with the review's decisions beside it (``training.decisions``): only corrections a person accepted
+(``python -m training.review``) are used, unless ``--unreviewed`` lets in every one not rejected. A fixed, seeded
+share of them is held out to measure the model on, the rest joins training — digit labels as training digits (each
+counted ``--extra-weight`` times), "not a digit" as outliers for the refusal training.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 
 from mnist_hub.corrections import NOT_A_DIGIT_LABEL, Correction, read_corrections
 from mnist_hub.files import hub_reachable, is_local_reference
+from training.decisions import read_decisions, status
 
 HELD_OUT_SHARE = 0.2  # of the corrections, measured on and never trained on
 SPLIT_SEED = 0  # the split depends on the data only, not on the training seed: comparable across runs
@@ -31,11 +34,13 @@ class ExtraData:
     train_outliers: torch.Tensor
     held_out: list[Correction]
     skipped: int = 0  # lines of the dataset that were not corrections
+    review: dict | None = None  # what the review decided: counts by status, and whether unreviewed ones were used
 
     def record(self, weight: float) -> dict:
         return {
             "source": self.source,
             "revision": self.revision,
+            "review": self.review,
             "weight": weight,
             "train_digits": len(self.train_labels),
             "train_not_digits": len(self.train_outliers),
@@ -58,11 +63,12 @@ def split_reference(reference: str) -> tuple[str, str | None]:
     return reference, None
 
 
-def load_extra_data(reference: str) -> ExtraData:
+def load_extra_data(reference: str, unreviewed: bool = False) -> ExtraData:
     """Read a corrections folder, or download a dataset repo's (``user/name``, or ``user/name@revision``).
 
     The corrections are untrusted data (anyone may write a dataset): each line is checked as
-    ``read_corrections`` says, and the lines skipped are counted and the first reason printed."""
+    ``read_corrections`` says, and the lines skipped are counted and the first reason printed. Only accepted
+    corrections are kept, or with ``unreviewed`` every one not rejected (``reviewed``)."""
     revision = None
     repo_id, wanted = split_reference(reference)
     if is_local_reference(repo_id):
@@ -77,12 +83,8 @@ def load_extra_data(reference: str) -> ExtraData:
         except LocalEntryNotFoundError:
             raise ValueError(f"the Hub cannot be reached and {reference} is not in the local Hub cache") from None
         source, revision = repo_id, folder.name  # a snapshot folder is named after its commit
-    problems: list[str] = []
-    corrections = read_corrections(folder, problems)
-    if problems:
-        print(f"Skipped {len(problems)} line(s) of {reference} that are not corrections; the first: {problems[0]}")
-    if not corrections:
-        raise ValueError(f"{reference} holds no corrections (PNG files listed in metadata.jsonl)")
+    everything, skipped = read_all(folder, reference)
+    corrections, review = reviewed(everything, folder, unreviewed, reference)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(corrections))
     held = round(HELD_OUT_SHARE * len(corrections))
     held_out = [corrections[i] for i in order[:held]]
@@ -95,8 +97,52 @@ def load_extra_data(reference: str) -> ExtraData:
         train_labels=torch.tensor([int(c.label) for c in digits], dtype=torch.int64),
         train_outliers=as_tensor([c for c in train if c.label == NOT_A_DIGIT_LABEL]),
         held_out=held_out,
-        skipped=len(problems),
+        skipped=skipped,
+        review=review,
     )
+
+
+def read_all(folder: Path, reference: str) -> tuple[list[Correction], int]:
+    """Every correction in ``folder`` and how many lines were skipped (the first reason printed); a folder with none
+    is a ``ValueError``."""
+    problems: list[str] = []
+    corrections = read_corrections(folder, problems)
+    if problems:
+        print(f"Skipped {len(problems)} line(s) of {reference} that are not corrections; the first: {problems[0]}")
+    if not corrections:
+        raise ValueError(f"{reference} holds no corrections (PNG files listed in metadata.jsonl)")
+    return corrections, len(problems)
+
+
+def reviewed(
+    corrections: list[Correction], folder: Path, unreviewed: bool, reference: str
+) -> tuple[list[Correction], dict]:
+    """The corrections training may use under the review's decisions, and what was decided, said in a few lines:
+    the flagged ones training would use are counted and named."""
+    standing = read_decisions(folder)
+    by_status: dict[str, list[Correction]] = {"accepted": [], "rejected": [], "flagged": [], "unreviewed": []}
+    for correction in corrections:
+        by_status[status(standing, correction.file_name)].append(correction)
+    counts = {name: len(group) for name, group in by_status.items()}
+    waiting = by_status["flagged"] + by_status["unreviewed"]
+    used = by_status["accepted"] + (waiting if unreviewed else [])
+    print(
+        f"Review of {reference}: {counts['accepted']} accepted, {counts['rejected']} rejected, "
+        f"{counts['flagged']} flagged and {counts['unreviewed']} not looked at yet"
+        + (" (training on them too: --unreviewed)" if unreviewed and waiting else "")
+    )
+    if unreviewed and by_status["flagged"]:
+        named = "; ".join(f"{c.file_name} ({standing[c.file_name].reason})" for c in by_status["flagged"][:10])
+        more = len(by_status["flagged"]) - 10
+        print(f"Flagged corrections trained on: {named}" + (f"; and {more} more" if more > 0 else ""))
+    elif waiting and not unreviewed:
+        print(f"Left out until reviewed: {len(waiting)} (python -m training.review {reference}, or --unreviewed)")
+    if not used:
+        raise ValueError(
+            f"none of the {len(corrections)} corrections in {reference} is accepted yet: review them "
+            f"(python -m training.review {reference}) or pass --unreviewed"
+        )
+    return used, {**counts, "unreviewed_used": unreviewed}
 
 
 def held_out_figures(model, extra: ExtraData) -> dict:

@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also train on users' corrections: a corrections folder or a Hub dataset repo (user/name[@revision])",
     )
     p.add_argument(
+        "--unreviewed",
+        action="store_true",
+        help="with --extra-data: train on corrections not reviewed yet too (never on rejected ones); the card says so",
+    )
+    p.add_argument(
         "--extra-weight",
         type=int,
         default=1,
@@ -159,6 +164,7 @@ def run_settings(args: argparse.Namespace, device: torch.device) -> dict:
         "device": device.type,
         "extra_data": args.extra_data,
         "extra_weight": args.extra_weight,
+        "unreviewed": args.unreviewed,
     }
 
 
@@ -400,7 +406,7 @@ def load_data(args: argparse.Namespace, recipe: Recipe, device: torch.device) ->
 def corrections(args: argparse.Namespace) -> ExtraData:
     """Users' corrections (``--extra-data``), said in one line; ``DataError`` when they cannot be read."""
     try:
-        extra = load_extra_data(args.extra_data)
+        extra = load_extra_data(args.extra_data, unreviewed=args.unreviewed)
     except (ValueError, OSError) as err:
         raise DataError(f"Cannot read the corrections {args.extra_data}: {err}") from None
     print(
