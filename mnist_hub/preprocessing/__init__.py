@@ -41,7 +41,7 @@ def prepare_image(image: Any, printed: bool = True) -> torch.Tensor | None:
     """Prepare any picture of one digit like MNIST: (1, 1, 28, 28) float32 in [0, 1], or None when there is none.
 
     ``image`` may be a PIL image of any mode, a numpy array (HxW, HxWx1/3/4; uint8, uint16, bool or float), a
-    file path, raw bytes, or Gradio's sketch value (a dict whose ``composite`` is used). Dark-on-light and
+    file path or raw bytes (from Gradio's sketch value, its ``composite``). Dark-on-light and
     light-on-dark are both understood; transparency is flattened onto the background that suits the ink.
     None means no digit: the picture is blank, uniform, or noise (or an empty printed form). Raises ``ImageError``
     for something that is not a readable image. ``printed`` False: drawn on no paper (``extract_ink``).

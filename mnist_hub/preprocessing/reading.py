@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -35,10 +34,6 @@ class ImageError(ValueError):
 def to_grey(image: Any) -> np.ndarray | None:
     """Any accepted input as an HxW grey array (at most MAX_SIDE on a side), transparency flattened: float32 in
     [0, 1]."""
-    if isinstance(image, Mapping):  # Gradio's ImageEditor / Sketchpad value
-        if "composite" not in image:
-            raise ImageError("The sketch value has no 'composite' image.")
-        image = image["composite"]
     if image is None:
         return None
     if isinstance(image, (str, os.PathLike, bytes, bytearray)):
