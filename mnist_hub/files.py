@@ -7,13 +7,13 @@ is a folder or a repo id, so the two can never disagree.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx2
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
-from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, HFValidationError, LocalEntryNotFoundError
+from huggingface_hub.utils import validate_repo_id
 
 CONFIG_NAME = "config.json"  # the network's sizes: ConvolutionalNetwork's __init__ arguments
 WEIGHTS_NAME = "model.safetensors"
@@ -44,17 +44,21 @@ MODEL_FOLDER_FILES = (
 )
 """What ``training.train`` writes and ``training.push`` uploads."""
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
-
-
 def is_local_reference(model_id: str | os.PathLike) -> bool:
     """Whether ``model_id`` names a folder rather than a Hub repo id.
 
-    Anything that exists on disk, or that cannot be a repo id (absolute, ``./``, ``~``, more than one
-    slash), is a folder; ``user/name`` that does not exist locally is a repo id.
+    Anything that exists on disk, starts as a path does (``/``, ``./``, ``~``), or is not a repo id as
+    huggingface_hub tells them (``validate_repo_id``: more than one slash, characters a repo name cannot hold) is a
+    folder; ``user/name`` (``_user/name`` too) that does not exist locally is a repo id.
     """
     model_id = str(model_id)
-    return Path(model_id).expanduser().exists() or not _REPO_ID.match(model_id) or model_id.startswith(("~", "."))
+    if Path(model_id).expanduser().exists() or model_id.startswith(("~", ".", "/")):
+        return True
+    try:
+        validate_repo_id(model_id)
+    except HFValidationError:
+        return True
+    return False
 
 
 def fetch_file(model_id: str | os.PathLike, name: str, revision: str | None = None, **hub_options: Any) -> Path:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
+import inspect
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -12,25 +13,17 @@ from huggingface_hub import PyTorchModelHubMixin
 from safetensors.torch import load_model as load_safetensors
 from torch import nn
 
+from mnist_hub.config import as_number, check_config
 from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, hub_reachable, is_local_reference
 from mnist_hub.fused import log_proba
+from mnist_hub.load_errors import ModelLoadError, Place, check_config_file, load_errors
 from mnist_hub.project import SOURCE_URL
 
 CHUNK_SIZE = 512  # images per forward pass in predict_proba: the fastest on 2 CPU cores (benchmarks/inference.py)
-# What a config.json may say, checked before a single layer is built: a config from the Hub is untrusted input, and
-# a size of a million would allocate gigabytes before the weights could disagree. The notebook's network is
-# (1, 6, 16, 3, 120, 84, 10, 28); the ranges keep the largest network allowed under ~60 MB of weights.
-CONFIG_SIZES: dict[str, tuple[int, int]] = {
-    "in_channels": (1, 4),
-    "conv1_channels": (1, 64),
-    "conv2_channels": (1, 64),
-    "kernel_size": (1, 7),
-    "fc1_features": (1, 1024),
-    "fc2_features": (1, 1024),
-    "num_classes": (2, 100),
-    "image_size": (8, 64),
-}
-
+Network = TypeVar("Network", bound="ConvolutionalNetwork")
+# numpy and torch scalars (a fitted temperature, say) are saved in config.json as the numbers they hold; the mixin
+# would otherwise drop them silently and save the default.
+CODERS = {np.generic: (as_number, float), torch.Tensor: (as_number, float)}
 # The card ``save_pretrained`` / ``push_to_hub`` write when called directly; training writes a measured one.
 CARD_TEMPLATE = """---
 {{ card_data }}
@@ -53,17 +46,6 @@ Documentation: {{ docs_url }}
 {% endif %}"""
 
 
-class ConfigError(ValueError):
-    """A network setting of the wrong type, out of range or unknown; the message is one line naming it."""
-
-
-def as_number(value: object) -> object:
-    """A numpy or torch scalar as the Python number it holds (``config.json`` can hold only those); else as it is."""
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        return value.item()  # type: ignore[attr-defined]
-    return value
-
-
 class ConvolutionalNetwork(
     nn.Module,
     PyTorchModelHubMixin,
@@ -74,9 +56,7 @@ class ConvolutionalNetwork(
     repo_url=SOURCE_URL,
     docs_url=SOURCE_URL and SOURCE_URL + "#readme",
     model_card_template=CARD_TEMPLATE,
-    # numpy and torch scalars (a fitted temperature, say) are saved in config.json as the numbers they hold; the
-    # mixin would otherwise drop them silently and save the default.
-    coders={np.generic: (as_number, float), torch.Tensor: (as_number, float)},
+    coders=CODERS,
 ):
     """conv(1→6, 3x3) → pool → conv(6→16, 3x3) → pool → fc 400→120→84→10 → log-softmax.
 
@@ -106,16 +86,18 @@ class ConvolutionalNetwork(
         super().__init__()
         temperature, digit_threshold = as_number(temperature), as_number(digit_threshold)  # type: ignore[assignment]
         check_config(
-            in_channels=in_channels,
-            conv1_channels=conv1_channels,
-            conv2_channels=conv2_channels,
-            kernel_size=kernel_size,
-            fc1_features=fc1_features,
-            fc2_features=fc2_features,
-            num_classes=num_classes,
-            image_size=image_size,
-            temperature=temperature,
-            digit_threshold=digit_threshold,
+            {
+                "in_channels": in_channels,
+                "conv1_channels": conv1_channels,
+                "conv2_channels": conv2_channels,
+                "kernel_size": kernel_size,
+                "fc1_features": fc1_features,
+                "fc2_features": fc2_features,
+                "num_classes": num_classes,
+                "image_size": image_size,
+                "temperature": temperature,
+                "digit_threshold": digit_threshold,
+            }
         )
         self.temperature = float(temperature)
         self.digit_threshold = digit_threshold
@@ -166,46 +148,54 @@ class ConvolutionalNetwork(
             return torch.ones_like(scores, dtype=torch.bool)
         return scores >= self.digit_threshold
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A subclass keeps ``CODERS`` (the mixin would reset them unless they were passed again) and may add its
+        own."""
+        kwargs["coders"] = {**CODERS, **(kwargs.get("coders") or {})}
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def added_settings(cls) -> set[str]:
+        """The ``__init__`` arguments a subclass adds to this network's: its own to check, passed through here."""
+        base = inspect.signature(ConvolutionalNetwork.__init__).parameters
+        return set(inspect.signature(cls.__init__).parameters) - set(base)
+
     @classmethod
     def from_pretrained(
-        cls,
+        cls: type[Network],
         pretrained_model_name_or_path: str | Path,
         *,
         revision: str | None = None,
         token: str | bool | None = None,
         local_files_only: bool = False,
         **kwargs,
-    ) -> ConvolutionalNetwork:
-        """The mixin's ``from_pretrained`` with ``load_model``'s care: ``config.json`` checked before anything is
-        built, ``ModelLoadError`` with one line for every failure, and at once (from the cache, if it is there)
-        when the Hub cannot be reached."""
-        from mnist_hub.loading import check_config_file, load_errors  # loading imports this module
-
+    ) -> Network:
+        """The mixin's ``from_pretrained`` with care: a folder or repo must hold ``config.json`` (a local folder
+        and a Hub repo alike) and ``model.safetensors``; the config is checked before anything is built; every
+        failure is ``ModelLoadError`` in one line; and a Hub that cannot be reached is not waited for (the cache
+        answers, if it can)."""
         model_id = str(pretrained_model_name_or_path)
         local = is_local_reference(model_id)
-        where = model_id + (f" at revision {revision}" if revision else "")
         with load_errors(model_id, revision, local):
             if local:
-                config: Path | None = Path(model_id).expanduser() / CONFIG_NAME
-                config = config if config.is_file() else None  # the mixin's defaults then, as it does
+                folder = Path(model_id).expanduser()
+                if not folder.is_dir():
+                    raise ModelLoadError(f"Model folder {model_id} does not exist.")
+                model_id = str(folder)
+                config = fetch_file(model_id, CONFIG_NAME)
             else:
                 if not local_files_only:
                     local_files_only = not hub_reachable(model_id, CONFIG_NAME, revision, {"token": token})
                 options = {"token": token, "local_files_only": local_files_only, "cache_dir": kwargs.get("cache_dir")}
                 config = fetch_file(model_id, CONFIG_NAME, revision, **options)
-            if config is not None:
-                check_config_file(config, where)
+            check_config_file(config, Place(model_id, revision, local).where, cls.added_settings())
             return super().from_pretrained(
-                pretrained_model_name_or_path,
-                revision=revision,
-                token=token,
-                local_files_only=local_files_only,
-                **kwargs,
+                model_id, revision=revision, token=token, local_files_only=local_files_only, **kwargs
             )
 
     @classmethod
     def _from_pretrained(
-        cls,
+        cls: type[Network],
         *,
         model_id: str,
         revision: str | None,
@@ -216,7 +206,7 @@ class ConvolutionalNetwork(
         map_location: str = "cpu",
         strict: bool = True,
         **model_kwargs,
-    ) -> ConvolutionalNetwork:
+    ) -> Network:
         """Load safetensors weights only, strictly.
 
         The mixin's default falls back to a pickled ``pytorch_model.bin`` and loads with
@@ -234,30 +224,6 @@ class ConvolutionalNetwork(
         )
         load_safetensors(model, str(weights), strict=strict, device=map_location)
         return model.eval()
-
-
-def check_config(**config: object) -> None:
-    """Raise ``ConfigError`` (one line naming the field) unless ``config`` holds only ``__init__``'s arguments, each
-    of its type and in its range: sizes within ``CONFIG_SIZES``, a finite positive ``temperature``, and a
-    ``digit_threshold`` that is None or a finite number in [0, 1]."""
-    for name, value in config.items():
-        if name in CONFIG_SIZES:
-            low, high = CONFIG_SIZES[name]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                allowed = f"{low}" if low == high else f"an integer from {low} to {high}"
-                raise ConfigError(f"{name} must be {allowed}, not {value!r}")
-        elif name == "temperature":
-            if not is_finite_number(value) or value <= 0:
-                raise ConfigError(f"temperature must be a finite positive number, not {value!r}")
-        elif name == "digit_threshold":
-            if value is not None and (not is_finite_number(value) or not 0 <= value <= 1):
-                raise ConfigError(f"digit_threshold must be None or a number from 0 to 1, not {value!r}")
-        else:
-            raise ConfigError(f"unknown setting {name!r}")
-
-
-def is_finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def calibrate(log_probabilities: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from mnist_hub.loading import error_line
+from mnist_hub.load_errors import error_line
 from serving.store import CorrectionStore, write_durably
 
 log = logging.getLogger("mnist_hub.demo")

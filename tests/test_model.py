@@ -150,3 +150,41 @@ def test_the_generated_card_links_the_documentation(tmp_path):
     card = (tmp_path / "README.md").read_text()
     docs_url = ConvolutionalNetwork._hub_mixin_info.docs_url
     assert docs_url and f"Documentation: {docs_url}" in card
+
+
+class Wider(ConvolutionalNetwork):
+    """A subclass with a setting of its own, as the mixin's users write them."""
+
+    def __init__(self, dropout: float = 0.0, **sizes) -> None:
+        super().__init__(**sizes)
+        self.dropout = float(dropout)
+
+
+def test_a_subclass_saves_and_loads_its_own_settings_and_scalars_as_numbers(tmp_path):
+    model = Wider(dropout=np.float32(0.25), fc1_features=64, temperature=np.float64(0.5))
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["dropout"] == 0.25 and config["temperature"] == 0.5 and config["fc1_features"] == 64
+    loaded = Wider.from_pretrained(tmp_path)
+    assert type(loaded) is Wider and loaded.dropout == 0.25 and loaded.fc1.out_features == 64
+    assert loaded.temperature == 0.5
+    with pytest.raises(ModelLoadError, match=r"invalid: unknown setting 'dropout'"):
+        ConvolutionalNetwork.from_pretrained(tmp_path)  # the base class has no such setting: refused, not dropped
+
+
+def test_a_folder_without_config_json_is_refused_like_a_repo_without_one(tmp_path):
+    ConvolutionalNetwork().save_pretrained(tmp_path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(ModelLoadError, match=rf"^Model folder {tmp_path} has no config\.json\.$"):
+        ConvolutionalNetwork.from_pretrained(tmp_path)
+
+
+def test_a_repo_id_is_told_from_a_folder_as_huggingface_hub_tells_them():
+    from mnist_hub.files import is_local_reference
+
+    for repo_id in ("user/model", "_user/model", "model", "user/mnist.cnn-v2"):
+        assert not is_local_reference(repo_id), repo_id
+    for folder in ("./model", "/abs/model", "~/model", "a/b/c", "user/model.git", "has space/model"):
+        assert is_local_reference(folder), folder
+    with pytest.raises(ModelLoadError, match=r"^Model _user/model is not in the local Hub cache"):
+        ConvolutionalNetwork.from_pretrained("_user/model")
