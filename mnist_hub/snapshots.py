@@ -52,9 +52,8 @@ def load_snapshots(path: str | os.PathLike, model: ConvolutionalNetwork) -> list
         try:
             network.load_state_dict(state, strict=True)
         except RuntimeError as err:
-            raise ValueError(
-                f"The snapshot of epoch {epoch} does not fit the model: {str(err).splitlines()[0]}"
-            ) from None
+            reason = " ".join(str(err).partition(":")[2].split())[:300]  # after "Error(s) in loading ... Class:"
+            raise ValueError(f"The snapshot of epoch {epoch} does not fit the model: {reason}") from None
         networks.append((epoch, network))
     return networks
 

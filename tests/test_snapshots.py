@@ -59,3 +59,26 @@ def test_the_bundled_models_snapshots_grow_to_the_final_model():
     assert float(first[7]) < float(last[7]), "after epoch 1 the network was less sure of the 7"
     network, named = load_showcase().network_after(1)
     assert network is not model and named.startswith("The network after epoch 1 of ")
+
+
+def test_a_snapshot_missing_a_tensor_is_refused_not_mixed_with_the_final_model(tmp_path):
+    model = load_model()
+    state = {k: v.clone() for k, v in model.state_dict().items() if k != "fc3.bias"}  # every shape right
+    save_snapshots(tmp_path / "s.safetensors", {1: state})
+    with pytest.raises(ValueError, match=r"epoch 1 does not fit the model: .*Missing key.*fc3\.bias"):
+        load_snapshots(tmp_path / "s.safetensors", model)
+
+
+def test_each_epoch_in_look_inside_is_calibrated_like_the_model():
+    from mnist_hub.inside import inside_of
+    from mnist_hub.model import calibrate
+    from mnist_hub.preprocessing import prepare_image
+
+    model = load_model()
+    assert model.temperature != 1.0, "the bundled model is calibrated: the two readings differ"
+    snapshots, _ = model_snapshots(DEFAULT_MODEL, None, model)
+    image = prepare_image(draw(SEVEN))
+    inside = inside_of(model, image, steps=8, snapshots=snapshots)
+    for (epoch, shown), (_, network) in zip(inside.epochs, snapshots, strict=True):
+        expected = calibrate(network.predict_log_proba(image), model.temperature)[0]
+        assert torch.allclose(shown, expected, atol=1e-6), epoch
