@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -199,3 +201,33 @@ def test_a_dataset_repos_corrections_are_reviewed_locally_and_the_decisions_uplo
     assert extra.review["rejected"] == len(kinds["flood"]) + 2
     hub.fail_always[r"/commit/"] = 500
     assert review.upload().startswith("Not uploaded: The Hub refused the push (500")
+
+
+def test_a_refused_piece_of_a_number_is_captioned_as_no_digit_in_the_demo():
+    from mnist_hub.predict import Prediction
+    from serving.readings import number_html
+
+    seven = torch.zeros(10)
+    seven[7] = 0.97
+    doubtful = torch.full((10,), 0.1)
+    doubtful[3] = 0.19
+    image = torch.zeros(1, 1, 28, 28)
+    pieces = [Prediction(seven, image, 0.97, True), Prediction(doubtful, image, 0.19, False)]
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", number_html(pieces))
+    assert captions == ["7 (97.0%)", "? not a digit (19.0%)"]
+
+
+def test_held_out_corrections_count_a_right_refusal_as_right(corpus):
+    from mnist_hub.corrections import NOT_A_DIGIT_LABEL
+    from mnist_hub.preprocessing import prepare_image
+    from training.extra_data import ExtraData, held_out_figures
+    from training.synthetic import STAR, draw
+
+    folder, kinds = corpus
+    honest = [c for c in read_corrections(folder) if c.file_name in kinds["honest"]][:3]
+    star = (prepare_image(draw(STAR, width=12))[0, 0] * 255).round().to(torch.uint8).numpy()
+    refused = replace(honest[0], image=star, label=NOT_A_DIGIT_LABEL, answer="4")
+    empty = torch.zeros(0, 1, 28, 28)
+    extra = ExtraData("c", None, empty, torch.zeros(0, dtype=torch.int64), empty, [*honest, refused])
+    figures = held_out_figures(load_model(), extra)
+    assert figures == {"count": 4, "accuracy_before": 0.0, "accuracy_after": 1.0}
