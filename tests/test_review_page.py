@@ -43,7 +43,7 @@ def test_a_maintainer_rejects_one_correction_then_a_senders_flood_in_one_action(
         expect(page.locator("#summary")).to_contain_text("30 corrections: 0 accepted, 0 rejected, 14 flagged")
         thumbnails = page.locator("#corrections .thumbnail-item")
         expect(thumbnails).to_have_count(flood)  # the largest flagged group by label: the "1"s of the flood
-        expect(page.locator("#corrections").get_by_text("· flagged").first).to_be_visible()
+        expect(page.locator("#corrections").get_by_text("1 · ref 7 ⚑").first).to_be_visible()
         thumbnails.first.click()
         expect(page.locator("#details")).to_contain_text("labelled 1")
         expect(page.locator("#details")).to_contain_text("sender flooder")

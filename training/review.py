@@ -42,6 +42,7 @@ from training.flags import Opinion, flag_corrections, reference_opinions
 DEFAULT_REFERENCE = "runs/reference"
 GROUPINGS = ("label", "sender", "day")
 SHOWN = ("flagged", "not reviewed", "accepted", "rejected", "all")
+STATUS_MARKS = {"flagged": "⚑", "accepted": "✓", "rejected": "✗", "unreviewed": ""}  # short, for a gallery caption
 
 
 class ReviewError(Exception):
@@ -137,7 +138,7 @@ class Review:
 
     def caption(self, index: int) -> str:
         item = self.items[index]
-        return f"{item.correction.label} · ref {item.opinion.answer} · {self.status(index)}"
+        return f"{item.correction.label} · ref {item.opinion.answer} {STATUS_MARKS[self.status(index)]}".rstrip()
 
     def details(self, index: int) -> str:
         """One correction, everything known of it, as Markdown."""

@@ -75,7 +75,7 @@ def review_page(review: Review) -> gr.Blocks:
             group = gr.Dropdown(label="Group", elem_id="group")
         with gr.Row():
             pictures = gr.Gallery(
-                label="Corrections: the label · the reference's reading · status",
+                label="Corrections: the label · the reference's reading (⚑ flagged, ✓ accepted, ✗ rejected)",
                 columns=GALLERY_COLUMNS,
                 height=480,
                 format="png",
