@@ -39,9 +39,10 @@ from mnist_hub.preprocessing import ImageError, check_image_file
 from serving import fair_queue, mcp
 from serving.clients import request_sender, sender_salt
 from serving.components import let_bad_files_through, one_line_errors, refuse_malformed_values, refuse_non_numbers
-from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard, Quota
+from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard
 from serving.inside_view import inside_html, inside_json
 from serving.malloc import keep_memory_flat
+from serving.quota import Quota
 from serving.readings import Shown, correct, picture_html, show
 from serving.showcase import REFUSED, Showcase, load_showcase
 from serving.store import CorrectionStore

@@ -14,16 +14,16 @@ import asyncio
 import json
 import logging
 import os
-import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from serving.clients import CALLER_HEADER, LOOPBACK, header_lines, scope_client, signed
 from serving.fair_queue import STREAMS
+from serving.quota import Quota
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,65 +60,6 @@ class Limits:
     upload_grace: float = 10.0  # seconds an upload may take whatever its speed; after them...
     upload_rate: int = 16 * 2**10  # ...it must have arrived at this many bytes per second (on average since then)
     sessions_kept: int = 10_000  # queue sessions remembered (their event streams may be read)
-
-
-@dataclass
-class Tally:
-    """One key's events within the window, oldest first, and their running totals."""
-
-    events: deque[tuple[float, int, int]] = field(default_factory=deque)
-    count: int = 0
-    size: int = 0
-
-
-class Quota:
-    """Events (each a count and a size) per key within a sliding window: thread-safe; memory bounded by the keys
-    active within the window, and each check costs the events it forgets, not all it holds."""
-
-    def __init__(self, window: float, max_count: int, max_bytes: int | None = None) -> None:
-        self.window, self.max_count, self.max_bytes = window, max_count, max_bytes
-        self.lock = threading.Lock()
-        self.tallies: dict[str, Tally] = {}
-        self.calls = 0
-
-    def used(self, key: str, now: float) -> tuple[int, int]:
-        """(count, bytes) of ``key`` within the window; forgets older events (call with the lock held)."""
-        tally = self.tallies.get(key)
-        if tally is None:
-            return 0, 0
-        while tally.events and tally.events[0][0] <= now - self.window:
-            _, count, size = tally.events.popleft()
-            tally.count -= count
-            tally.size -= size
-        if not tally.events:
-            del self.tallies[key]
-        return tally.count, tally.size
-
-    def fits(self, key: str, count: int, nbytes: int, now: float) -> bool:
-        used_count, used_bytes = self.used(key, now)
-        bytes_fit = self.max_bytes is None or used_bytes + nbytes <= self.max_bytes
-        return used_count + count <= self.max_count and bytes_fit
-
-    def room(self, key: str, count: int = 1, nbytes: int = 0, now: float | None = None) -> bool:
-        """Whether an event of ``count`` and ``nbytes`` would fit now (nothing is counted)."""
-        with self.lock:
-            return self.fits(key, count, nbytes, time.monotonic() if now is None else now)
-
-    def take(self, key: str, count: int = 1, nbytes: int = 0, now: float | None = None) -> bool:
-        """Count the event if it fits within the limits; whether it did."""
-        now = time.monotonic() if now is None else now
-        with self.lock:
-            if not self.fits(key, count, nbytes, now):
-                return False
-            tally = self.tallies.setdefault(key, Tally())
-            tally.events.append((now, count, nbytes))
-            tally.count += count
-            tally.size += nbytes
-            self.calls += 1
-            if self.calls % 1024 == 0:  # now and then, forget every key idle for a whole window
-                for idle in [k for k, t in self.tallies.items() if t.events[-1][0] <= now - self.window]:
-                    del self.tallies[idle]
-            return True
 
 
 def file_values(value: Any) -> Iterator[dict]:

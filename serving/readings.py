@@ -21,7 +21,7 @@ from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError
 from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_text
 from mnist_hub.preprocessing import to_pixels
 from serving.clients import Sender
-from serving.guard import Quota
+from serving.quota import Quota
 from serving.store import CorrectionStore
 
 RESEMBLES = 0.3  # a refused picture's closest digit is worth showing only from this probability (chance is 0.1)

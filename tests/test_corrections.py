@@ -271,7 +271,7 @@ def test_the_demos_correction_limit_lasts_an_hour(tmp_path, monkeypatch):
 
 
 def test_the_correction_limits_hold_for_an_hour_per_address_and_for_everyone():
-    from serving.guard import Quota
+    from serving.quota import Quota
 
     per_address, everyone = Quota(3600, 2), Quota(3600, 3)
     assert [per_address.take("a", now=t) for t in (0, 1, 2)] == [True, True, False]
