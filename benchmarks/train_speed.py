@@ -66,9 +66,12 @@ def notebook_run(data_dir: str | None, seed: int) -> tuple[float, float]:
     return time.perf_counter() - start, correct / len(test_loader.dataset)
 
 
-def recipe_run(data_dir: str | None, seed: int, recipe: str, extra: list[str] | None = None) -> tuple[float, float]:
-    """(seconds, test accuracy) of `python -m training.train --recipe RECIPE [EXTRA...]`, as its metrics.json
-    records them."""
+def recipe_run(
+    data_dir: str | None, seed: int, recipe: str, extra: list[str] | None = None
+) -> tuple[float, float, float | None]:
+    """(seconds, test accuracy, validation accuracy or None) of `python -m training.train --recipe RECIPE
+    [EXTRA...]`, as its metrics.json records them; the validation digits are the training digits the recipe holds
+    out (``--holdout``), never trained on."""
     with tempfile.TemporaryDirectory() as tmp:
         argv = [
             "--recipe",
@@ -86,7 +89,9 @@ def recipe_run(data_dir: str | None, seed: int, recipe: str, extra: list[str] | 
         if train_script.main([*argv, *(extra or [])]) != 0:
             raise SystemExit("training.train failed")
         metrics = json.loads(Path(tmp, "model", "metrics.json").read_text())
-    return metrics["training"]["wall_time_seconds"], metrics["test"]["accuracy"]
+    validation = metrics["training"].get("validation")
+    held = validation["correct"] / validation["total"] if validation else None
+    return metrics["training"]["wall_time_seconds"], metrics["test"]["accuracy"], held
 
 
 def breakdown(data_dir: str | None) -> list[str]:
@@ -134,7 +139,7 @@ def main() -> None:
     notebook, ours = [], []
     for i in range(args.repeats):  # interleaved, so both see the same machine
         notebook.append(notebook_run(args.data_dir, args.seed + i))
-        ours.append(recipe_run(args.data_dir, args.seed + i, "default"))
+        ours.append(recipe_run(args.data_dir, args.seed + i, "default")[:2])
         print(
             f"run {i + 1}: notebook {notebook[-1][0]:.1f} s {100 * notebook[-1][1]:.2f}% | "
             f"default {ours[-1][0]:.1f} s {100 * ours[-1][1]:.2f}%",

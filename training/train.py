@@ -538,6 +538,10 @@ def train(args: argparse.Namespace, command: str) -> Path:
 def finish(args: argparse.Namespace, recipe: Recipe, data: TrainingData, state: TrainingState, training: dict) -> Path:
     """Calibrate the trained network, evaluate it and write the model folder; returns the folder."""
     trained = calibrated(state.trained.cpu().eval(), recipe, data.x_held, data.y_held)
+    if data.x_held is not None and data.y_held is not None:  # never trained on: what a recipe is chosen by
+        right = int((trained.predict_proba(data.x_held).argmax(dim=1) == data.y_held).sum())
+        training["validation"] = {"correct": right, "total": len(data.y_held)}
+        print(f"Validation (held-out training digits): {format_accuracy(right, len(data.y_held))}")
     final = evaluate(trained, data.test_images, data.test_labels)
     print("\n" + final.report())
     if data.extra is not None:
