@@ -7,11 +7,12 @@ is a folder or a repo id, so the two can never disagree.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
+from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url, snapshot_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, HFValidationError, LocalEntryNotFoundError
 from huggingface_hub.utils import validate_repo_id
 
@@ -43,6 +44,7 @@ MODEL_FOLDER_FILES = (
     ONNX_NAME,
 )
 """What ``training.train`` writes and ``training.push`` uploads."""
+
 
 def is_local_reference(model_id: str | os.PathLike) -> bool:
     """Whether ``model_id`` names a folder rather than a Hub repo id.
@@ -76,6 +78,15 @@ def fetch_file(model_id: str | os.PathLike, name: str, revision: str | None = No
     if "local_files_only" not in hub_options and not hub_reachable(str(model_id), name, revision, hub_options):
         hub_options = {**hub_options, "local_files_only": True}  # the cache answers, or LocalEntryNotFoundError
     return Path(hf_hub_download(str(model_id), name, revision=revision, **hub_options))
+
+
+def fetch_folder(model_id: str, revision: str | None, names: Sequence[str], **hub_options: Any) -> Path:
+    """The snapshot folder of a Hub repo with its files ``names`` (those it has) in the local Hub cache, fetched in
+    one go: one request for the revision's file list, then only the files not cached yet (``snapshot_download``).
+    When the Hub does not answer (``hub_reachable``), or ``local_files_only`` is given, the cache answers alone."""
+    if "local_files_only" not in hub_options and not hub_reachable(model_id, CONFIG_NAME, revision, hub_options):
+        hub_options = {**hub_options, "local_files_only": True}
+    return Path(snapshot_download(model_id, revision=revision, allow_patterns=list(names), **hub_options))
 
 
 HUB_CHECK_TIMEOUT = 5.0  # seconds for the one request that tells whether the Hub can be reached

@@ -14,7 +14,7 @@ from safetensors.torch import load_model as load_safetensors
 from torch import nn
 
 from mnist_hub.config import as_number, check_config
-from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, hub_reachable, is_local_reference
+from mnist_hub.files import CONFIG_NAME, WEIGHTS_NAME, fetch_file, fetch_folder, is_local_reference
 from mnist_hub.fused import log_proba
 from mnist_hub.load_errors import ModelLoadError, Place, check_config_file, load_errors
 from mnist_hub.project import SOURCE_URL
@@ -181,17 +181,16 @@ class ConvolutionalNetwork(
                 folder = Path(model_id).expanduser()
                 if not folder.is_dir():
                     raise ModelLoadError(f"Model folder {model_id} does not exist.")
-                model_id = str(folder)
-                config = fetch_file(model_id, CONFIG_NAME)
-            else:
-                if not local_files_only:
-                    local_files_only = not hub_reachable(model_id, CONFIG_NAME, revision, {"token": token})
-                options = {"token": token, "local_files_only": local_files_only, "cache_dir": kwargs.get("cache_dir")}
-                config = fetch_file(model_id, CONFIG_NAME, revision, **options)
-            check_config_file(config, Place(model_id, revision, local).where, cls.added_settings())
-            return super().from_pretrained(
-                model_id, revision=revision, token=token, local_files_only=local_files_only, **kwargs
-            )
+            else:  # the repo's config and weights in one go: its file list, then only what the cache lacks
+                options = {"token": token, "cache_dir": kwargs.pop("cache_dir", None)}
+                options |= {"local_files_only": True} if local_files_only else {}
+                options |= {"force_download": True} if kwargs.pop("force_download", False) else {}
+                folder = fetch_folder(model_id, revision, [CONFIG_NAME, WEIGHTS_NAME], **options)
+            for name in (CONFIG_NAME, WEIGHTS_NAME):
+                if not (folder / name).is_file():
+                    raise FileNotFoundError(f"{model_id} has no {name}")
+            check_config_file(folder / CONFIG_NAME, Place(model_id, revision, local).where, cls.added_settings())
+            return super().from_pretrained(str(folder), token=token, **kwargs)
 
     @classmethod
     def _from_pretrained(

@@ -9,13 +9,26 @@ from pathlib import Path
 import numpy as np
 
 from mnist_hub.corrections import NOT_A_DIGIT_LABEL
-from mnist_hub.files import CONFUSION_PNG, CURVES_PNG, METRICS_NAME, MISSES_NAME, model_file
-from mnist_hub.loading import DEFAULT_MODEL, load_model, resolve_model_id
+from mnist_hub.files import (
+    CONFIG_NAME,
+    CONFUSION_PNG,
+    CURVES_PNG,
+    METRICS_NAME,
+    MISSES_NAME,
+    SNAPSHOTS_NAME,
+    WEIGHTS_NAME,
+    fetch_folder,
+    is_local_reference,
+    model_file,
+)
+from mnist_hub.load_errors import load_errors
+from mnist_hub.loading import DEFAULT_MODEL, resolve_model_id
 from mnist_hub.misses import Misses
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.snapshots import model_snapshots
 
 IMAGES = (CONFUSION_PNG, CURVES_PNG)  # the plots the demo's Model tab shows
+SHOWN_FILES = (CONFIG_NAME, WEIGHTS_NAME, MISSES_NAME, METRICS_NAME, *IMAGES, SNAPSHOTS_NAME)  # what the demo reads
 REFUSED = NOT_A_DIGIT_LABEL  # the gallery's filter for the test digits the model refuses: the corrections' word
 
 
@@ -124,18 +137,27 @@ def caption(m: Misses, i: int) -> str:
 
 
 def load_showcase(model_id: str | None = None, revision: str | None = None) -> Showcase:
-    """``load_model`` (same arguments and errors) plus the misses, metrics and plots stored beside the model."""
+    """``load_model`` (same arguments and errors) plus the misses, metrics and plots stored beside the model.
+
+    A Hub repo's files are fetched in one go (``fetch_folder``: its file list, then what the cache lacks) and then
+    read from that snapshot: two requests at a start whose cache is warm, however many files there are."""
     model_id, revision = resolve_model_id(model_id, revision)
-    showcase = Showcase(model=load_model(model_id, revision), model_id=model_id, revision=revision)
-    misses = model_file(model_id, revision, MISSES_NAME)
+    folder, commit = model_id, revision
+    if not is_local_reference(model_id):
+        with load_errors(model_id, revision, local=False):
+            snapshot = fetch_folder(model_id, revision, SHOWN_FILES)
+        folder, commit = str(snapshot), snapshot.name  # a snapshot folder is named after its commit
+    model = ConvolutionalNetwork.from_pretrained(model_id, revision=commit, local_files_only=commit != revision)
+    showcase = Showcase(model=model, model_id=model_id, revision=revision)
+    misses = model_file(folder, None, MISSES_NAME)
     if misses is not None:
         showcase.misses = Misses.load(misses)
-    metrics = model_file(model_id, revision, METRICS_NAME)
+    metrics = model_file(folder, None, METRICS_NAME)
     if metrics is not None:
         showcase.metrics = json.loads(metrics.read_text())
     for name in IMAGES:
-        path = model_file(model_id, revision, name)
+        path = model_file(folder, None, name)
         if path is not None:
             showcase.images[name] = path
-    showcase.snapshots, showcase.snapshots_note = model_snapshots(model_id, revision, showcase.model)
+    showcase.snapshots, showcase.snapshots_note = model_snapshots(folder, None, showcase.model)
     return showcase

@@ -244,3 +244,27 @@ def test_a_failed_download_is_one_line_without_the_token(request, saved, fault, 
     assert message.startswith("Could not download someone/flaky: ") and "\n" not in message, message
     assert ("403" if fault == 403 else "500") in message, "what the Hub answered, not 'cannot be reached'"
     assert os.environ["HF_TOKEN"] not in message, message
+
+
+def test_a_model_from_the_hub_is_fetched_in_one_go_and_a_warm_start_asks_the_hub_twice(hub):
+    from hub_stub import Repo
+
+    from serving.showcase import SHOWN_FILES, load_showcase
+
+    files = {
+        p.relative_to(mnist_hub.DEFAULT_MODEL).as_posix(): p.read_bytes()
+        for p in mnist_hub.DEFAULT_MODEL.rglob("*")
+        if p.is_file()
+    }
+    hub.repos["someone/mnist"] = Repo(commits={"e" * 40: files}, refs={"main": "e" * 40})
+    cold = load_showcase("someone/mnist")
+    assert cold.metrics and cold.snapshots and len(cold.misses) > 0
+    downloads = [path for method, path in hub.requests if method == "GET" and "/resolve/" in path]
+    assert sorted(path.rsplit("/", 1)[1] for path in downloads) == sorted(
+        name.rsplit("/", 1)[-1] for name in SHOWN_FILES
+    )
+    assert len(hub.requests) <= 3 + 2 * len(SHOWN_FILES), hub.requests  # was 21 for these 7 files
+    hub.requests.clear()
+    warm = load_showcase("someone/mnist")  # a restarted demo: everything is in the cache
+    assert same_weights(warm.model, cold.model) and warm.model_id == "someone/mnist" and warm.revision is None
+    assert len(hub.requests) <= 3, hub.requests  # the reachability check and the revision's file list (was 14)
