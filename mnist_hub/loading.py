@@ -7,20 +7,19 @@ from pathlib import Path
 
 from mnist_hub.load_errors import ModelLoadError
 from mnist_hub.model import ConvolutionalNetwork
+from mnist_hub.settings import MODEL_ENV, REVISION_ENV, model_setting
 
 __all__ = ["DEFAULT_MODEL", "MODEL_ENV", "REVISION_ENV", "ModelLoadError", "load_model", "resolve_model_id"]
 
 DEFAULT_MODEL: Path = Path(__file__).resolve().parent / "pretrained"
 """The trained model folder shipped inside the package (config, weights, card, metrics, misses)."""
 
-MODEL_ENV = "MNIST_HUB_MODEL"
-REVISION_ENV = "MNIST_HUB_REVISION"
-
 
 def resolve_model_id(model_id: str | os.PathLike | None = None, revision: str | None = None) -> tuple[str, str | None]:
     """The model and revision to load: the arguments, else the environment, else the bundled model."""
-    chosen = model_id if model_id is not None else os.environ.get(MODEL_ENV) or DEFAULT_MODEL
-    return str(chosen), revision if revision is not None else os.environ.get(REVISION_ENV) or None
+    model, revision_set = model_setting()
+    chosen = model_id if model_id is not None else model or DEFAULT_MODEL
+    return str(chosen), revision if revision is not None else revision_set
 
 
 def load_model(

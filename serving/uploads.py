@@ -12,7 +12,6 @@ from mnist_hub.load_errors import error_line
 from serving.store import CorrectionStore, write_durably
 
 log = logging.getLogger("mnist_hub.demo")
-CORRECTIONS_ENV = "MNIST_HUB_CORRECTIONS_REPO"  # a dataset repo id: the demo uploads its corrections there
 
 
 def upload_corrections(

