@@ -1,11 +1,24 @@
 """The demo's front door: every POST meets these limits before Gradio sees it.
 
-Gradio trusts its API clients more than a public endpoint can (README "Running it in public"): a file value
-without ``meta`` names any file on the server, a ``data:`` URL skips the upload size limit, the upload route keeps
-up to 1,000 files a request for an hour, and routes the demo does not use (the sketch's blob route
-``component_server``, recordings, streams) run Gradio code it does not need. ``PublicGuard`` is an ASGI middleware
-that refuses those requests with one line (HTTP 4xx, one log line, no traceback) and lets everything a browser or
-``gradio_client`` sends through unchanged.
+Gradio trusts its API clients more than a public endpoint can (README "Running it in public"). ``PublicGuard`` is
+an ASGI middleware, on Starlette's primitives (``Headers``, ``QueryParams``, ``JSONResponse``), that refuses with one
+line (HTTP 4xx, one log line, no traceback) what each rule below closes, and lets everything a browser or
+``gradio_client`` sends through unchanged. Each rule names the Gradio behaviour it closes (checked in 6.31, over raw
+HTTP, by tests/test_hostile.py and tests/test_crowds.py): when a Gradio release changes that behaviour, the rule's
+test says whether the rule may go.
+
+- Files only from the upload cache (``file_problem``): a file value without ``meta`` names any file on the server
+  and Gradio opens it; a ``url`` with a ``data:`` URL is decoded past ``max_file_size``.
+- Bounded bodies (``bounded``): Gradio reads a JSON body whole, whatever its size.
+- Uploads (``upload``): the upload route takes up to 1,000 files a request and keeps them for an hour, reads a body
+  at any speed, and counts nothing per client; here, files per request, bytes and files per client and in all, a
+  deadline and two at once per client.
+- Routes the demo does not use are 404 (``__call__``): the sketch's blob route ``component_server`` (its ``index``
+  sizes a list in memory), recordings, streams.
+- A queue stream for a session that never joined is 404 (``stream``): Gradio raises after the stream has started and
+  logs a traceback.
+- MCP messages (``mcp``): a picture travels as a data URL Gradio writes to disk outside the cache's clean-up, from
+  127.0.0.1, outside any per-client count; here it is counted against its caller's upload quota.
 """
 
 from __future__ import annotations
@@ -19,9 +32,12 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from serving.clients import CALLER_HEADER, LOOPBACK, header_lines, scope_client, signed
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse
+
+from serving.clients import CALLER_HEADER, LOOPBACK, scope_client, signed
 from serving.fair_queue import STREAMS
 from serving.quota import Quota
 
@@ -108,18 +124,9 @@ def own_url(url: Any, path: str) -> bool:
 
 
 def content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-def header(scope: Scope, wanted: bytes) -> str | None:
-    values = header_lines(scope.get("headers", []), wanted)
-    return ", ".join(values) if values else None
+    """The declared body size, or None (none declared, or not a number)."""
+    value = Headers(scope=scope).get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def multipart_parts(body: bytes, content_type: str) -> int:
@@ -213,16 +220,12 @@ async def refuse(send: Send, status: int, message: str) -> None:
 
 
 async def respond(send: Send, status: int, payload: dict) -> None:
-    """Answer with ``payload`` as JSON."""
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    """Answer with ``payload`` as JSON (Starlette's ``JSONResponse``, which reads nothing of the request)."""
+    await JSONResponse(payload, status_code=status)({"type": "http"}, nothing_to_receive, send)
+
+
+async def nothing_to_receive() -> Message:
+    return {"type": "http.disconnect"}
 
 
 class PublicGuard:
@@ -267,7 +270,7 @@ class PublicGuard:
         queue here is answered in one line (Gradio answers it with a traceback in its log after the stream has
         started, as of 6.31)."""
         if route == STREAM_ROUTE:
-            keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [])[:1]
+            keys = QueryParams(scope.get("query_string", b"")).getlist("session_hash")[:1]
             if not any(key in self.sessions for key in keys):
                 client = scope_client(scope, self.limits.trusted_proxies)
                 return await self.refused(send, client, route, 404, "no such session: join the queue first")
@@ -341,7 +344,7 @@ class PublicGuard:
         body = await self.read_upload(send, client, receive, length)
         if body is None:
             return
-        parts = multipart_parts(body, header(scope, b"content-type") or "")
+        parts = multipart_parts(body, Headers(scope=scope).get("content-type", ""))
         if parts > limits.files_per_request:
             message = f"at most {limits.files_per_request} files per upload request"
             return await self.refused(send, client, route, 413, message)
