@@ -7,9 +7,9 @@ limiter, so one behaviour to test (tests/test_corrections.py's hour-long window,
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
+from time import monotonic
 
 
 @dataclass
@@ -52,11 +52,11 @@ class Quota:
     def room(self, key: str, count: int = 1, nbytes: int = 0, now: float | None = None) -> bool:
         """Whether an event of ``count`` and ``nbytes`` would fit now (nothing is counted)."""
         with self.lock:
-            return self.fits(key, count, nbytes, time.monotonic() if now is None else now)
+            return self.fits(key, count, nbytes, monotonic() if now is None else now)
 
     def take(self, key: str, count: int = 1, nbytes: int = 0, now: float | None = None) -> bool:
         """Count the event if it fits within the limits; whether it did."""
-        now = time.monotonic() if now is None else now
+        now = monotonic() if now is None else now
         with self.lock:
             if not self.fits(key, count, nbytes, now):
                 return False

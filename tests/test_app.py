@@ -401,6 +401,7 @@ def test_a_burst_beyond_the_queue_gets_busy_try_again_at_once_and_nothing_hangs(
     deadline = time.monotonic() + 60
     while sum(f.done() for f in futures) < burst - 1 - gated_app.max_size and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert time.monotonic() < deadline, "the refusals never came"
     time.sleep(0.5)  # the gate is still shut: whatever has completed was refused
     refused = [str(f.exception()) for f in futures if f.done()]
     assert refused == ["Queue is full! Please try again."] * 3

@@ -254,7 +254,7 @@ def test_a_number_is_corrected_in_one_go_one_sample_per_digit_as_it_was_read(cor
 
 
 def test_the_demos_correction_limit_lasts_an_hour(tmp_path, monkeypatch):
-    import serving.guard
+    import serving.quota
 
     store = CorrectionStore(tmp_path / "corrections", max_bytes=10**8)
     demo = app.build_demo(load_showcase(), store, corrections_per_hour=1)
@@ -262,7 +262,7 @@ def test_the_demos_correction_limit_lasts_an_hour(tmp_path, monkeypatch):
     request = type("Request", (), {"client": type("Client", (), {"host": "198.51.100.30"})(), "headers": {}})()
     four = picture(tmp_path, FOUR, "four.png")
     now = [1000.0]
-    monkeypatch.setattr(serving.guard.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(serving.quota, "monotonic", lambda: now[0])  # the limiter's clock only, not the process's
     assert SAVED.match(send(str(four), "9", request))
     now[0] += 3599  # still within the hour
     assert send(str(four), "9", request).startswith("Not saved: at most 1 corrections per hour")
@@ -293,7 +293,7 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_correction(tmp_path)
         deadline = time.monotonic() + 120
         while True:
             try:
-                client = Client(url, verbose=False)
+                Client(url, verbose=False)  # the server answers
                 break
             except Exception:
                 if time.monotonic() > deadline:
@@ -315,7 +315,7 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_correction(tmp_path)
         os.killpg(server.pid, signal.SIGKILL)  # no atexit, no flush: what is on disk is what survives
         server.wait(timeout=30)
         pool.shutdown(wait=True, cancel_futures=True)
-        assert client is not None and any(f.exception() is not None for f in futures), "killed mid-burst"
+        assert any(f.exception() is not None for f in futures), "killed mid-burst"
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)

