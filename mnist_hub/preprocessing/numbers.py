@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from . import extract_ink
 from .fitting import prepare_ink
 from .ink import EIGHT_NEIGHBOURS, bounding_box
+from .pipeline import extract_ink
 from .reading import ImageError, to_grey
 
 SPLIT_SIDE = 320  # pieces, cuts and candidates are made on a copy at most this many pixels on a side
