@@ -231,3 +231,9 @@ def test_held_out_corrections_count_a_right_refusal_as_right(corpus):
     extra = ExtraData("c", None, empty, torch.zeros(0, dtype=torch.int64), empty, [*honest, refused])
     figures = held_out_figures(load_model(), extra)
     assert figures == {"count": 4, "accuracy_before": 0.0, "accuracy_after": 1.0}
+
+
+def test_the_review_page_listens_on_this_machine_only_unless_told(monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")  # as a demo's environment may say
+    assert review_script.parse_args(["corrections/"]).host == "127.0.0.1"
+    assert review_script.parse_args(["corrections/", "--host", "0.0.0.0"]).host == "0.0.0.0"

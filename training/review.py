@@ -236,7 +236,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="no page: reject what the automatic pass flags, accept the rest not yet decided, and upload",
     )
-    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="(default: %(default)s)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="where the page listens (default: %(default)s, this machine only: $GRADIO_SERVER_NAME is not read, so a "
+        "demo's 0.0.0.0 never exposes the review)",
+    )
     p.add_argument("--port", type=int, default=7861, help="(default: %(default)s)")
     return p.parse_args(argv)
 
