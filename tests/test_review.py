@@ -180,6 +180,10 @@ def test_the_gate_names_each_digit_that_fell_beyond_the_margin_and_a_rise_in_ref
     assert len(worse) == 2 and "2 regression(s)" in said
     assert gate_verdict(None, {**counts, "sets": after})[0] == []
     assert "skipped" in gate_verdict({**counts, "sets": before}, {"counts": {}, "drawn_seed": 0, "sets": after})[1]
+    assert gate_verdict({**counts, "sets": {"MNIST test digits": "?"}}, {**counts, "sets": after}) == (
+        [],
+        "Per-digit gate skipped: the per-digit figures of one of the two models cannot be read.",
+    )
 
 
 def test_a_dataset_repos_corrections_are_reviewed_locally_and_the_decisions_uploaded_beside_them(hub, corpus, tmp_path):

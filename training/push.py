@@ -192,7 +192,7 @@ def hub_model(api: HfApi, plan: PushPlan) -> tuple[float | None, dict | None]:
         except ValueError:  # not JSON: no figures to compare, said as such
             metrics = None
     values = [r.metric_value for r in results if r.metric_type == "accuracy"]
-    return (float(values[0]) if values else None), (metrics or {}).get("gate")
+    return (float(values[0]) if values else None), metrics.get("gate") if isinstance(metrics, dict) else None
 
 
 def push(plan: PushPlan, token: str | None, force: bool) -> str:
