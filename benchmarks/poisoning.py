@@ -37,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.readme import report
 from mnist_hub import load_model
 from mnist_hub.corrections import NOT_A_DIGIT_LABEL, read_corrections
-from mnist_hub.model import digit_score
+from mnist_hub.predict import classify
 from mnist_hub.preprocessing import prepare_image
+from serving.readings import answer_of as recorded_answer
 from serving.store import CorrectionStore
 from training.data import load_mnist
 from training.decisions import REVIEW_FILE, read_decisions, status
@@ -54,8 +55,8 @@ TARGET_POINTS, TARGET_KEPT = 0.5, 0.9
 
 
 def answer_of(model, x: torch.Tensor) -> str:
-    p = model.calibrated_proba(x)
-    return str(int(p.argmax())) if bool(model.is_digit(digit_score(p))[0]) else NOT_A_DIGIT_LABEL
+    """The demo's answer to a prepared picture, as its corrections record it."""
+    return recorded_answer(classify(model, x)[0])
 
 
 def drawn(digit: np.ndarray, rng: np.random.Generator) -> torch.Tensor | None:

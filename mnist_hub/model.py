@@ -186,9 +186,8 @@ class ConvolutionalNetwork(
                 options |= {"local_files_only": True} if local_files_only else {}
                 options |= {"force_download": True} if kwargs.pop("force_download", False) else {}
                 folder = fetch_folder(model_id, revision, [CONFIG_NAME, WEIGHTS_NAME], **options)
-            for name in (CONFIG_NAME, WEIGHTS_NAME):
-                if not (folder / name).is_file():
-                    raise FileNotFoundError(f"{model_id} has no {name}")
+            if not (folder / CONFIG_NAME).is_file():  # missing weights are said by _from_pretrained, the same way
+                raise FileNotFoundError(f"{model_id} has no {CONFIG_NAME}")
             check_config_file(folder / CONFIG_NAME, Place(model_id, revision, local).where, cls.added_settings())
             return super().from_pretrained(str(folder), token=token, **kwargs)
 

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from serving.store import append_line
+
 REVIEW_FILE = "review.jsonl"
 ACCEPT, REJECT, FLAG = "accept", "reject", "flag"
 DECISIONS = (ACCEPT, REJECT, FLAG)
@@ -65,25 +67,19 @@ def read_decisions(folder: str | os.PathLike) -> dict[str, Decision]:
 
 
 def record_decisions(folder: str | os.PathLike, decisions: list[Decision]) -> None:
-    """Append ``decisions`` to ``folder``'s ``review.jsonl`` in one write, on disk (fsynced) when this returns.
-
-    A line a crash cut short before is closed first, so that it costs only itself."""
+    """Append ``decisions`` to ``folder``'s ``review.jsonl`` in one write, on disk (fsynced) when this returns, or
+    not at all (``serving.store.append_line``, the corrections' own). A line a crash cut short before is closed
+    first, so that it costs only itself."""
     if not decisions:
         return
     path = Path(folder) / REVIEW_FILE
     data = "".join(json.dumps(asdict(d), ensure_ascii=False) + "\n" for d in decisions).encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        size = os.fstat(fd).st_size
-        if size:
-            with path.open("rb") as f:
-                f.seek(size - 1)
-                if f.read(1) != b"\n":
-                    data = b"\n" + data
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                data = b"\n" + data
+    append_line(path, data)
 
 
 def status(standing: dict[str, Decision], file_name: str) -> str:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-import torch
 from sklearn.neighbors import NearestNeighbors
 
 from mnist_hub.corrections import NOT_A_DIGIT_LABEL, Correction
 from mnist_hub.model import ConvolutionalNetwork
+from training.extra_data import as_tensor
 
 LABEL_DOUBT = 0.02  # the reference's probability of the label below which the label is doubted
 SURE_DIGIT = 0.99  # the reference's top probability above which "not a digit" is doubted
@@ -45,8 +45,7 @@ def reference_opinions(reference: ConvolutionalNetwork, corrections: list[Correc
     """The reference's calibrated probabilities for each correction's 28x28 input."""
     if not corrections:
         return []
-    images = torch.from_numpy(np.stack([c.image for c in corrections])).unsqueeze(1).float() / 255
-    probabilities = reference.calibrated_proba(images)
+    probabilities = reference.calibrated_proba(as_tensor(corrections))
     opinions = []
     for correction, p in zip(corrections, probabilities, strict=True):
         digit = correction.digit
