@@ -35,9 +35,13 @@ import torch
 torch.set_num_threads(1)
 from mnist_hub import load_model
 from mnist_hub import predict
+try:
+    from mnist_hub import numbers as reader  # since issue 36; before, the number reader lived in predict
+except ImportError:
+    reader = predict
 model, scored = load_model(), []
-classify = predict.classify
-predict.classify = lambda m, x: (scored.append(len(x)), classify(m, x))[1]
+classify = reader.classify
+reader.classify = lambda m, x: (scored.append(len(x)), classify(m, x))[1]
 results = {}
 for path in sys.argv[3:]:
     data = open(path, "rb").read()
@@ -46,7 +50,7 @@ for path in sys.argv[3:]:
         scored.clear()
         start = time.process_time()
         try:
-            text = predict.number_text(predict.read_number(model, data)[1])
+            text = reader.number_text(reader.read_number(model, data)[1])
         except ValueError as err:
             text = str(err).split(":")[0]
         seconds.append(time.process_time() - start)

@@ -23,7 +23,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, prepare_image
-from mnist_hub.predict import predict_number
+
+try:
+    from mnist_hub.numbers import predict_number  # since issue 36: --write runs on older trees too
+except ImportError:
+    from mnist_hub.predict import predict_number
 from training.data import load_mnist
 from training.synthetic import crowded_number, photograph, photograph_number, redraw, write_number
 

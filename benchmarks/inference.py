@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_hub import load_model, mnist_to_tensor  # noqa: E402
 from mnist_hub.model import CHUNK_SIZE  # noqa: E402
-from mnist_hub.predict import number_text, predict_number  # noqa: E402
+from mnist_hub.numbers import number_text, predict_number  # noqa: E402
 
 CHUNKS = (128, 256, 512, 1024, 2048)
 BASELINE = "4783605"  # main when issue 28 was written: copies of library calls, three forwards, no package
@@ -49,11 +49,15 @@ root, sketch, runs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sy
 sys.path.insert(0, root)
 torch.set_num_threads(threads)
 from mnist_hub import load_model, predict
-read = getattr(predict, "predict_number", None) or predict.predict  # before numbers, the demo read one digit
+try:
+    from mnist_hub import numbers as reader  # since issue 36; before, the number reader lived in predict
+except ImportError:
+    reader = predict
+read = getattr(reader, "predict_number", None) or predict.predict  # before numbers, the demo read one digit
 import inspect
-number_reader = getattr(predict, "read_number", None)
+number_reader = getattr(reader, "read_number", None)
 if number_reader is not None and "printed" in inspect.signature(number_reader).parameters:
-    read = lambda model, image: predict.read_number(model, image, printed=False)  # the pad's drawing: no paper
+    read = lambda model, image: reader.read_number(model, image, printed=False)  # the pad's drawing: no paper
 model, image = load_model(), np.load(sketch)
 read(model, image)
 times = []

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.readme import report
 from benchmarks.robustness import numbers_read_by, preprocessing_at
 from mnist_hub import load_model
-from mnist_hub.predict import classify, number_text, predict_number
+from mnist_hub.numbers import number_text, predict_number
+from mnist_hub.predict import classify
 from training.data import load_mnist
 from training.synthetic import crowded_number, touching_number, write_number
 

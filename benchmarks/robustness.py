@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.readme import report
 from mnist_hub import load_model, mnist_to_tensor, prepare_image
-from mnist_hub.predict import number_text, predict_number
+from mnist_hub.numbers import number_text, predict_number
 from training.data import load_mnist
 from training.synthetic import crowded_number, photograph, photograph_number, redraw, write_number
 

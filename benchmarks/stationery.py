@@ -36,7 +36,10 @@ sys.path.insert(0, sys.argv[1])
 import torch
 torch.set_num_threads(1)
 from mnist_hub import load_model
-from mnist_hub.predict import number_text, predict_number
+try:
+    from mnist_hub.numbers import number_text, predict_number  # since issue 36
+except ImportError:
+    from mnist_hub.predict import number_text, predict_number
 model = load_model()
 print(json.dumps([number_text(predict_number(model, path)) for path in sys.argv[2:]]))
 """

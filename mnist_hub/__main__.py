@@ -7,7 +7,7 @@ import json
 import sys
 
 from mnist_hub.loading import ModelLoadError, load_model
-from mnist_hub.predict import number_text, predict_number, reading_text
+from mnist_hub.numbers import number_text, predict_number, reading_text
 from mnist_hub.preprocessing import ImageError
 
 

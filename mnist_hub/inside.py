@@ -18,7 +18,8 @@ from typing import Any
 import torch
 
 from mnist_hub.model import ConvolutionalNetwork
-from mnist_hub.predict import Prediction, classify, predict_number
+from mnist_hub.numbers import predict_number
+from mnist_hub.predict import Prediction, classify
 from mnist_hub.preprocessing import prepare_image
 
 STAGES = {  # the notebook's stage names, and what each does, in one line

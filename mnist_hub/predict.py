@@ -1,16 +1,16 @@
-"""One picture in, the model's answer out: the shared path of the demo, the command line and the tests."""
+"""One picture in, the model's answer out: the shared path of the demo, the command line and the tests.
+
+A written number, several digits, is read by ``mnist_hub.numbers``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 from mnist_hub.model import ConvolutionalNetwork, digit_score
 from mnist_hub.preprocessing import prepare_image
-from mnist_hub.preprocessing.numbers import Layout, best_path, doubtful, layout
 
 NOT_A_DIGIT = "This doesn't look like a digit"
 
@@ -83,60 +83,3 @@ def predict(model: ConvolutionalNetwork, image: Any) -> Prediction | None:
     """
     prepared = prepare_image(image)
     return None if prepared is None else classify(model, prepared)[0]
-
-
-def predict_number(model: ConvolutionalNetwork, image: Any) -> list[Prediction]:
-    """Read a written number: one ``Prediction`` per digit, left to right; [] when there is no ink.
-
-    Every candidate digit of ``preprocessing.numbers.Layout.candidates`` (pieces of ink and, where digits may
-    touch or overlap, parts between cuts) is prepared like MNIST and scored in one batch; the reading is
-    ``numbers.best_path`` through them. So "2024" is four 28x28 inputs, not one squeezed picture, and one
-    digit gives a list of one. Raises ``ImageError`` when ``image`` cannot be read.
-    """
-    return read_number(model, image)[1]
-
-
-def read_number(
-    model: ConvolutionalNetwork, image: Any, printed: bool = True
-) -> tuple[Layout | None, list[Prediction]]:
-    """``predict_number``'s reading, with the ink it read (None without ink); each prediction's ``box`` is where
-    that digit lies in the ink (top, bottom, left, right).
-
-    The pieces of ink are read whole first; only pieces that may hold several digits (``numbers.doubtful``) and
-    are wide enough to be cut are then cut, and every candidate scored again: a digit standing alone costs one
-    pass of the network. ``printed`` False: a picture drawn on no paper (the demo's pad), whose ink skips the
-    search for printed lines (``preprocessing.lines``)."""
-    found = layout(image, printed)
-    if found is None:
-        return None, []
-    options = found.candidates()
-    scored = classify(model, options.inputs)
-    cut = [
-        g
-        for g, k in enumerate(options.alone)
-        if doubtful(scored[k].score, scored[k].is_digit, scored[k].digit, options.boxes[k]) and found.cuttable(g)
-    ]
-    if cut:
-        options = found.candidates(cut)
-        scored = classify(model, options.inputs)
-    if len(scored) == 1:
-        chosen = [0]
-    else:
-        scores = np.array([p.score for p in scored])
-        chosen = best_path(options, scores, np.array([p.digit for p in scored]))
-    return found, [replace(scored[k], box=options.boxes[k]) for k in chosen]
-
-
-def number_text(predictions: list[Prediction]) -> str:
-    """The digits read, as a string: ``"2024"``; a piece that is not a digit is ``?``."""
-    return "".join(str(p.digit) if p.is_digit else "?" for p in predictions)
-
-
-def reading_text(predictions: list[Prediction]) -> str:
-    """What a picture reads as, in one line, as the demo shows it: a digit's top 3 (or "not a digit"), or
-    ``number 2024: 2 (99.9%), 0 (99.8%), ...`` for several digits, or that nothing was found."""
-    if not predictions:
-        return "no digit found (the image is blank, uniform or noise)"
-    if len(predictions) == 1:
-        return predictions[0].describe()
-    return f"number {number_text(predictions)}: " + ", ".join(p.describe(1) for p in predictions)

@@ -18,7 +18,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_hub.corrections import LABELS, NOT_A_DIGIT_LABEL, CorrectionError
-from mnist_hub.predict import NOT_A_DIGIT, Prediction, number_text
+from mnist_hub.numbers import number_text
+from mnist_hub.predict import NOT_A_DIGIT, Prediction
 from mnist_hub.preprocessing import to_pixels
 from serving.clients import Sender
 from serving.quota import Quota

@@ -14,7 +14,7 @@ import io
 import gradio as gr
 
 from mnist_hub.inside import inside_of
-from mnist_hub.predict import read_number
+from mnist_hub.numbers import read_number
 from mnist_hub.preprocessing import ImageError, check_image_file
 from serving.inside_view import inside_html, inside_json
 from serving.readings import Shown, show

@@ -233,7 +233,7 @@ def test_bad_label_blank_picture_and_the_limits_per_address_are_refused_with_the
 
 
 def test_a_number_is_corrected_in_one_go_one_sample_per_digit_as_it_was_read(corrections_app, tmp_path):
-    from mnist_hub.predict import predict_number
+    from mnist_hub.numbers import predict_number
 
     url, store = corrections_app
     client = Client(url, verbose=False, headers={"X-Forwarded-For": "198.51.100.20"})

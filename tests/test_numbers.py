@@ -9,9 +9,10 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_hub import load_model
-from mnist_hub.predict import number_text, predict, predict_number, read_number
+from mnist_hub.numbers import ASPECT, best_path, number_text, predict_number, read_number
+from mnist_hub.predict import predict
 from mnist_hub.preprocessing import ImageError
-from mnist_hub.preprocessing.numbers import ASPECT, MAX_ATOMS, MAX_MARKS, RUN_ATOMS, RUN_PIECES, Candidates, best_path
+from mnist_hub.preprocessing.numbers import MAX_ATOMS, MAX_MARKS, RUN_ATOMS, RUN_PIECES, Candidates
 from training.data import load_mnist
 from training.synthetic import LETTERS, SEVEN, blobs, combs, dots, draw, sprinkled, zigzag
 

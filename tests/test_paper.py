@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_hub import load_model
-from mnist_hub.predict import number_text, predict_number
+from mnist_hub.numbers import number_text, predict_number
 from mnist_hub.preprocessing import to_grey
 from mnist_hub.preprocessing.lines import printed_lines, without_lines
 from training.synthetic import FOUR, ONE, PAPER_KINDS, SEVEN, draw, on_paper

@@ -140,7 +140,7 @@ def number_picture(numbers: list[tuple[list, int]], canvas: int = 600) -> Image.
 
 
 def test_predict_number_reads_digits_left_to_right_and_keeps_a_digits_strokes_together():
-    from mnist_hub.predict import number_text, predict_number
+    from mnist_hub.numbers import number_text, predict_number
 
     model = load_model()
     five = draw(FIVE_WITH_A_SEPARATE_BAR, width=14)
@@ -189,7 +189,7 @@ def test_a_prediction_reads_in_one_short_line():
 def test_a_speck_between_the_digits_of_a_number_is_not_a_digit():
     from PIL import ImageDraw
 
-    from mnist_hub.predict import number_text, predict_number
+    from mnist_hub.numbers import number_text, predict_number
 
     picture = number_picture([(SEVEN, 14), (FOUR, 14)])
     ImageDraw.Draw(picture).ellipse((296, 300, 304, 308), fill="black")  # a dot of ink between the 7 and the 4

@@ -194,7 +194,7 @@ def test_phone_photos_of_numbers_on_paper_are_read_digit_by_digit(model, mnist_t
     Before the photo path kept a number's other digits on its line and told light strokes from dark by the tails
     of the picture's difference from its blur, about half of these lost digits or were read inside out.
     """
-    from mnist_hub.predict import number_text, predict_number
+    from mnist_hub.numbers import number_text, predict_number
     from training.synthetic import photograph_number
 
     rng = np.random.default_rng(seed)

@@ -11,7 +11,8 @@ import torch
 
 from mnist_hub import ConvolutionalNetwork, load_model, mnist_to_tensor
 from mnist_hub.misses import Misses
-from mnist_hub.predict import NOT_A_DIGIT, predict, predict_number
+from mnist_hub.numbers import predict_number
+from mnist_hub.predict import NOT_A_DIGIT, predict
 from serving.showcase import REFUSED, Showcase
 from training.refusal import expected_calibration_error, fit_calibration, fit_temperature
 from training.synthetic import LETTERS, SEVEN, STAR, draw, scribble_strokes

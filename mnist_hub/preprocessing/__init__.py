@@ -11,7 +11,7 @@ app, the evaluation scripts, the command line and the tests all use this one fun
 - ``lines``: the paper's printed lines (ruled, squared, a margin, a form's box), taken out of a canvas's ink;
 - ``photos``: a phone photo's ink, read against the paper's brightness estimated pixel by pixel;
 - ``fitting``: cropped ink fitted into 28x28 as MNIST's digits were;
-- ``numbers``: where a written number's digits are (cuts, candidates, the best reading), for ``predict.read_number``.
+- ``numbers``: where a written number's digits may be (pieces, cuts, candidates), for ``mnist_hub.numbers``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
-"""Where a written number's digits are: candidate cuts, and the best reading through them.
+"""Where a written number's digits may be: its pieces of ink, the cuts inside them, and the candidate digits.
 
-Recognition-based segmentation, as LeCun, Bottou, Bengio & Haffner (1998) read check amounts: the ink is
-over-segmented, every run of adjacent pieces is a candidate digit prepared like MNIST, the network scores them
-all in one batch (``mnist_hub.predict.predict_number``), and the reading is the cheapest path through the cuts
-(``best_path``, dynamic programming). A digit's cost is how little the network believes it is one (its calibrated
-digit score), plus a constant per digit and a few priors on its shape.
+The geometry of recognition-based segmentation (``mnist_hub.numbers`` reads the number): the ink is
+over-segmented, and every run of adjacent pieces or parts is a candidate digit, prepared like MNIST, with the cost
+of its shape apart from the digit it is read as (too wide, too low, spanning a gap).
 
 Pieces are the connected pieces of ink, those overlapping horizontally by ``MERGE_OVERLAP`` taken together (the
 two strokes of a 4 or a 5), specks dropped. A piece wide enough to hold two digits gets cut candidates inside it:
@@ -33,14 +31,11 @@ MERGE_OVERLAP = 0.5  # pieces overlapping horizontally by this share of the narr
 SPECK_SHARE = 0.1  # a piece lighter than this share of the heaviest is a speck or a dot, not part of the number
 MAX_MARKS = 40  # a picture of more pieces than this is refused in one line: each piece costs candidates to score
 SEAM_ROWS = 32  # cuts are traced on a copy of the piece this many rows high
-PART_SURE = 0.97  # a candidate that begins or ends at a cut must be at least this sure a digit (refusal kept)
-SURE = 0.9  # a piece read whole with a lower digit score is cut, in case it holds several digits
 CUT_FROM = 0.45  # a piece at least this share of the line's height wide may hold two digits: it gets cuts
 CUT_MARGIN = 0.12  # no cut ends closer than this share of the piece's height to its sides
 CUT_SPACING = 0.1  # cuts end at least this share of the height apart (the cheapest within that reach)
 DRIFT = 0.6  # a cut moving sideways by a column costs as much as crossing 0.6 of a column of full ink
 SAME_CUT = 2.5  # two cuts this close on average (rows of the traced copy) are one
-DIGIT_COST = 0.7  # each digit read costs this much: fewer, whole digits are preferred to fragments
 RUN_WIDTH = 1.5  # candidates of several atoms are at most this share of the line's height wide...
 RUN_PIECES = 3  # ...span at most this many pieces (a digit read: at most 2, benchmarks/README.md)...
 RUN_ATOMS = 10  # ...and, but for pieces whole, at most this many atoms (a digit read among cuts: at most 8)
@@ -49,23 +44,8 @@ WIDE = 1.8  # a candidate wider than this share of the line's height is two digi
 WIDE_COST = 3.0  # ...and costs this much more
 SHORT = 0.4  # a candidate lower than this share of the line's height is a fragment...
 SHORT_COST = 2.0  # ...and costs this much more
-ASPECT_COST = 4.0  # cost per unit of log aspect ratio outside the range of the digit read (``ASPECT``)
 JOIN_COST = 1.0  # pieces apart are digits apart: one candidate of two pieces costs this much more...
 GAP_COST = 10.0  # ...and this much per line height of blank gap between them
-# The range of width / height of each digit in MNIST's training set (1st to 99th percentile of the ink's box,
-# tests/test_numbers.py recomputes it): a slanted stroke as wide as it is high is a piece, not a 1.
-ASPECT = (
-    (0.55, 1.43),
-    (0.15, 1.0),
-    (0.55, 1.67),
-    (0.45, 1.25),
-    (0.5, 1.25),
-    (0.5, 1.67),
-    (0.4, 1.11),
-    (0.5, 1.25),
-    (0.45, 1.25),
-    (0.4, 1.05),
-)
 
 
 @dataclass
@@ -180,12 +160,6 @@ def layout(image: Any, printed: bool = True) -> Layout | None:
             "one number."
         )
     return Layout(ink, coarse, factor, labels, count, groups)
-
-
-def doubtful(score: float, is_digit: bool, digit: int, box: tuple[int, int, int, int]) -> bool:
-    """Whether a piece read whole may hold more than one digit: refused, not sure, or wider than its digit is."""
-    top, bottom, left, right = box
-    return not is_digit or score < SURE or (right - left) / max(1, bottom - top) > ASPECT[digit][1]
 
 
 def pieces(labels: np.ndarray, count: int, coarse: np.ndarray) -> list[tuple[list[int], int, int]]:
@@ -325,27 +299,3 @@ def run_input(ink: np.ndarray, atoms: np.ndarray, run: tuple[int, int], box: tup
     window = atoms[top:bottom, left:right]
     piece = np.where((window > run[0]) & (window <= run[1]), ink[top:bottom, left:right], 0.0)
     return prepare_ink(np.ascontiguousarray(piece[bounding_box(piece > 0)], dtype=np.float32))
-
-
-def best_path(found: Candidates, scores: np.ndarray, digits: np.ndarray) -> list[int]:
-    """The candidates read as the number, left to right: the path through the atoms of least total cost, a
-    candidate's cost being ``DIGIT_COST``, minus the log of its digit score, its shape's cost and
-    ``ASPECT_COST`` per unit of log aspect ratio outside ``ASPECT`` of the digit it reads as."""
-    aspect_range = np.log(np.asarray(ASPECT))[digits]
-    boxes = np.asarray(found.boxes, dtype=np.float64)
-    aspect = np.log(np.maximum(boxes[:, 3] - boxes[:, 2], 1) / np.maximum(boxes[:, 1] - boxes[:, 0], 1))
-    outside = np.maximum(0.0, np.maximum(aspect - aspect_range[:, 1], aspect_range[:, 0] - aspect))
-    cost = DIGIT_COST - np.log(np.maximum(scores, 1e-6)) + found.costs + ASPECT_COST * outside
-    cost[found.parts & (scores < PART_SURE)] = np.inf  # a piece comes apart only into sure digits
-    total = np.full(found.atoms + 1, np.inf)
-    total[0] = 0.0
-    via = np.full(found.atoms + 1, -1)
-    for k in sorted(range(len(found.runs)), key=lambda k: found.runs[k][1]):
-        first, end = found.runs[k]
-        if total[first] + cost[k] < total[end]:
-            total[end], via[end] = total[first] + cost[k], k
-    path, end = [], found.atoms
-    while end > 0:
-        path.append(int(via[end]))
-        end = found.runs[via[end]][0]
-    return path[::-1]
