@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mnist_hub import load_model, prepare_image
 
-try:
-    from mnist_hub.numbers import predict_number  # since issue 36: --write runs on older trees too
-except ImportError:
+if (Path(__file__).resolve().parents[1] / "mnist_hub" / "numbers.py").exists():  # since issue 36; --write runs on
+    from mnist_hub.numbers import predict_number  # older trees, where an import would find the installed checkout's
+else:
     from mnist_hub.predict import predict_number
 from training.data import load_mnist
 from training.synthetic import crowded_number, photograph, photograph_number, redraw, write_number

@@ -10,6 +10,7 @@ shape.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -70,6 +71,7 @@ def read_number(
         for g, k in enumerate(options.alone)
         if doubtful(scored[k].score, scored[k].is_digit, scored[k].digit, options.boxes[k]) and found.cuttable(g)
     ]
+    sure = [g for g, k in enumerate(options.alone) if sure_digit(scored[k], options.boxes[k])]
     if cut:
         options = found.candidates(cut)
         scored = classify(model, options.inputs)
@@ -77,7 +79,7 @@ def read_number(
         chosen = [0]
     else:
         scores = np.array([p.score for p in scored])
-        chosen = best_path(options, scores, np.array([p.digit for p in scored]))
+        chosen = best_path(options, scores, np.array([p.digit for p in scored]), sure)
     return found, [replace(scored[k], box=options.boxes[k]) for k in chosen]
 
 
@@ -87,16 +89,33 @@ def doubtful(score: float, is_digit: bool, digit: int, box: tuple[int, int, int,
     return not is_digit or score < SURE or (right - left) / max(1, bottom - top) > ASPECT[digit][1]
 
 
-def best_path(found: Candidates, scores: np.ndarray, digits: np.ndarray) -> list[int]:
+def sure_digit(reading: Prediction, box: tuple[int, int, int, int]) -> bool:
+    """Whether a piece read whole is a sure digit: at least ``PART_SURE`` sure, and no wider than that digit is
+    (people write narrower digits than MNIST's, never much wider ones)."""
+    top, bottom, left, right = box
+    return (
+        reading.is_digit
+        and reading.score >= PART_SURE
+        and (right - left) / max(1, bottom - top) <= ASPECT[reading.digit][1]
+    )
+
+
+def best_path(found: Candidates, scores: np.ndarray, digits: np.ndarray, sure: Collection[int] = ()) -> list[int]:
     """The candidates read as the number, left to right: the path through the atoms of least total cost, a
     candidate's cost being ``DIGIT_COST``, minus the log of its digit score, its shape's cost and
-    ``ASPECT_COST`` per unit of log aspect ratio outside ``ASPECT`` of the digit it reads as."""
+    ``ASPECT_COST`` per unit of log aspect ratio outside ``ASPECT`` of the digit it reads as.
+
+    Pieces that are ``sure`` digits read whole are never joined into one digit: two digits written apart and each
+    read for sure stay two, however well they read together (a 5 and a narrow 9 as one 9 would drop the 5)."""
     aspect_range = np.log(np.asarray(ASPECT))[digits]
     boxes = np.asarray(found.boxes, dtype=np.float64)
     aspect = np.log(np.maximum(boxes[:, 3] - boxes[:, 2], 1) / np.maximum(boxes[:, 1] - boxes[:, 0], 1))
     outside = np.maximum(0.0, np.maximum(aspect - aspect_range[:, 1], aspect_range[:, 0] - aspect))
     cost = DIGIT_COST - np.log(np.maximum(scores, 1e-6)) + found.costs + ASPECT_COST * outside
     cost[found.parts & (scores < PART_SURE)] = np.inf  # a piece comes apart only into sure digits
+    for k, (first, end) in enumerate(found.pieces):
+        if end - first > 1 and all(g in sure for g in range(first, end)):
+            cost[k] = np.inf
     total = np.full(found.atoms + 1, np.inf)
     total[0] = 0.0
     via = np.full(found.atoms + 1, -1)

@@ -84,7 +84,12 @@ def test_a_letter_is_not_cut_into_digits(model, letter):
     assert [p.is_digit for p in digits] == [False]
 
 
-def candidates(costs_of_shape: list[float], runs: list[tuple[int, int]], parts: list[bool]) -> Candidates:
+def candidates(
+    costs_of_shape: list[float],
+    runs: list[tuple[int, int]],
+    parts: list[bool],
+    pieces: list[tuple[int, int]] | None = None,
+) -> Candidates:
     boxes = [(0, 10, 0, 7)] * len(runs)  # every candidate 10 high and 7 wide: within every digit's aspect range
     return Candidates(
         atoms=max(end for _, end in runs),
@@ -94,6 +99,7 @@ def candidates(costs_of_shape: list[float], runs: list[tuple[int, int]], parts: 
         costs=np.asarray(costs_of_shape),
         alone=[],
         parts=np.asarray(parts),
+        pieces=pieces or [(0, 1)] * len(runs),
     )
 
 
@@ -104,6 +110,17 @@ def test_best_path_cuts_a_piece_only_into_sure_digits():
     assert best_path(found, np.array([0.3, 0.995, 0.99]), digits) == [1, 2], "two sure digits beat an unsure one"
     assert best_path(found, np.array([0.3, 0.995, 0.9]), digits) == [0], "an unsure part keeps the piece whole"
     assert best_path(found, np.array([0.99, 0.995, 0.99]), digits) == [0], "a sure whole needs no cut"
+
+
+def test_two_pieces_read_for_sure_are_never_joined_into_one_digit():
+    """ "2591" in a handwriting font read "291": a 5 and a narrow 9 beside it, each a sure digit alone (the 9 narrower
+    than MNIST's, so it paid the shape's cost), read together as one 9 (issue 36)."""
+    runs = [(0, 1), (1, 2), (0, 2)]  # piece 0, piece 1, the two joined
+    found = candidates([0.0, 2.0, 1.0], runs, [False, False, False], pieces=[(0, 1), (1, 2), (0, 2)])
+    scores, digits = np.array([0.999, 0.999, 0.999]), np.array([5, 9, 9])
+    assert best_path(found, scores, digits) == [2], "the join is cheaper"
+    assert best_path(found, scores, digits, sure=[0, 1]) == [0, 1], "two sure digits stay two"
+    assert best_path(found, scores, digits, sure=[0]) == [2], "a piece that is no sure digit may join its neighbour"
 
 
 def test_the_aspect_ranges_are_mnists(test_digits):

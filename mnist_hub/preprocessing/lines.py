@@ -5,9 +5,11 @@ A printed line is a long, thin, straight run of ink-coloured pixels, horizontal 
 opening with a line as its structuring element (``scipy.ndimage``'s 1-D minimum then maximum filter: the runs of
 at least ``LINE_SHARE`` of the picture's side), thin where the ink is no thicker across than ``MAX_THICKNESS``.
 A run is paper when it runs from edge to edge (ruled, grid and margin lines) or meets the sides across it at its
-corners (a box), and runs past the rest of the ink on both sides (``PAST``). A digit's own straight strokes (a 1,
-the bar of a 7 or a 4, an underline) are none of these. Where a stroke crosses or lies along a line, the stroke
-stays. Tuned on ``training.synthetic.on_paper``'s "tuned" style; benchmarks/stationery.py measures both styles.
+corners (a box), and runs past the rest of the ink on both sides (``PAST``; a little is enough for two or more
+parallel lines from edge to edge, ``RULED_PAST``: a page's screenshot may be cropped close to the number). A
+digit's own straight strokes (a 1, the bar of a 7 or a 4, an underline) are none of these. Where a stroke crosses
+or lies along a line, the stroke stays. Tuned on ``training.synthetic.on_paper``'s "tuned" style and the tuned
+handwriting fonts (``training.handwriting``); benchmarks/stationery.py measures the held-out ones too.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ MIN_LINE = 16  # ...and at least this many pixels
 MAX_THICKNESS = 0.03  # a printed line is at most this share of the picture's other side thick (at least 3 px)
 EDGE = 0.02  # a ruled, grid or margin line runs to within this share of the picture's side from both edges
 CORNER = 0.04  # a box's side ends within this share of the picture's side of the sides across it
-THIN_SHARE = 0.6  # a printed line is thin along at least this share of its length (strokes may lie along it)
+THIN_SHARE = 0.3  # a printed line is thin along at least this share of its length (a number may sit along it)
 SPECK = 0.05  # ink pieces under this share of the largest are left over from lines, not writing
 PAST = 0.1  # a printed line runs past the rest of the ink by this share of its extent (2 px at least), both sides
+RULED_PAST = 0.0  # ...or by 2 px, when two lines or more run from edge to edge the same way (ruled or squared paper)
 
 
 def printed_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -57,10 +60,10 @@ def printed_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     for labels, (_, thin), flags in zip(labelled, found, shaped, strict=True):
         others &= ~(flags[labels] & thin)
     ink = ink_box(others)
-    printed = [
-        flags & np.asarray([False, *(past(p, axis, ink) for p in own)])
-        for flags, own, axis in zip(shaped, pieces, (1, 0), strict=True)
-    ]
+    printed = []
+    for flags, own, axis in zip(shaped, pieces, (1, 0), strict=True):
+        parallel = ruled(flags, own, axis, mask.shape)
+        printed.append(flags & np.asarray([False, *(past(p, axis, ink, parallel) for p in own)]))
     if ink is None and sum(int(p.sum()) for p in printed) < 2:
         return None
     kept = tuple(flags[labels] & thin for flags, labels, (_, thin) in zip(printed, labelled, found, strict=True))
@@ -180,12 +183,20 @@ def framed(piece: tuple[slice, slice], axis: int, across: list, shape: tuple[int
     return corner(piece[axis].start) and corner(piece[axis].stop - 1)
 
 
-def past(piece: tuple[slice, slice], axis: int, ink: tuple[slice, slice] | None) -> bool:
-    """Whether ``piece`` runs past the ``ink`` (its box) on both sides along ``axis`` (True without ink)."""
+def ruled(flags: np.ndarray, pieces: list, axis: int, shape: tuple[int, int]) -> bool:
+    """Whether two or more of the line-shaped ``pieces`` (``flags``, label 0 first) run from edge to edge along
+    ``axis``: parallel lines, as ruled or squared paper has (a digit's straight strokes are one at most)."""
+    return sum(bool(flags[k]) and edge_to_edge(p, axis, shape) for k, p in enumerate(pieces, start=1)) >= 2
+
+
+def past(piece: tuple[slice, slice], axis: int, ink: tuple[slice, slice] | None, parallel: bool = False) -> bool:
+    """Whether ``piece`` runs past the ``ink`` (its box) on both sides along ``axis`` (True without ink): by
+    ``PAST`` of its extent, or by ``RULED_PAST`` when it is one of ``parallel`` lines (a number written across a
+    notebook page's screenshot, cropped close, leaves little of its lines beside it)."""
     if ink is None:
         return True
     along, span = piece[axis], ink[axis]
-    margin = max(2.0, PAST * (along.stop - along.start))
+    margin = max(2.0, (RULED_PAST if parallel else PAST) * (along.stop - along.start))
     return along.start <= span.start - margin and along.stop >= span.stop + margin
 
 

@@ -62,6 +62,7 @@ class Candidates:
     costs: np.ndarray
     alone: list[int]
     parts: np.ndarray  # whether each candidate begins or ends at a cut: only a sure digit may
+    pieces: list[tuple[int, int]]  # the pieces each candidate spans: (first, end)
 
 
 @dataclass
@@ -100,12 +101,13 @@ class Layout:
                 costs=np.array([shape_cost(0, 1, height, width, [0], self.groups, self.line)]),
                 alone=[0],
                 parts=np.array([False]),
+                pieces=[(0, 1)],
             )
         cut = [g for g in cut if self.cuttable(g)]
         atoms, group_of_atom = cut_atoms(self.labels, self.coarse, self.groups, cut)
         count = len(group_of_atom)
         boxes = ndimage.find_objects(atoms, max_label=count)
-        runs, extents, costs, parts = [], [], [], []
+        runs, extents, costs, parts, spans = [], [], [], [], []
         for first in range(count):
             top, bottom, left, right = self.coarse.shape[0], 0, self.coarse.shape[1], 0
             for end in range(first + 1, count + 1):
@@ -127,6 +129,7 @@ class Layout:
                 runs.append((first, end))
                 extents.append((top, bottom, left, right))
                 parts.append(not (starts_whole and ends_whole))
+                spans.append((group_of_atom[first], group_of_atom[end - 1] + 1))
                 costs.append(shape_cost(first, end, bottom - top, right - left, group_of_atom, self.groups, self.line))
         if len(runs) == 1:  # one piece, the common case: the ink itself, no copy
             inputs = prepare_ink(self.ink)
@@ -137,7 +140,9 @@ class Layout:
         shape = self.ink.shape
         scaled = [tuple(min(v * self.factor, shape[k // 2]) for k, v in enumerate(box)) for box in extents]
         alone = [] if cut else [runs.index((g, g + 1)) for g in range(len(self.groups))]  # uncut: atoms are pieces
-        return Candidates(count, runs, scaled, inputs, np.asarray(costs), alone, np.asarray(parts, dtype=bool))
+        return Candidates(
+            count, runs, scaled, inputs, np.asarray(costs), alone, np.asarray(parts, dtype=bool), pieces=spans
+        )
 
 
 def layout(image: Any, printed: bool = True) -> Layout | None:
