@@ -3,6 +3,8 @@ paper. The pictures are ``training.handwriting``'s; the fonts are Debian's (``.c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -25,8 +27,6 @@ def faces(style: str):
 
 def test_the_ci_installs_every_handwriting_font():
     """``.ci/run`` installs the packages ``training.handwriting.FONTS`` names, no fewer."""
-    from pathlib import Path
-
     script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     wanted = {package for style in FONTS.values() for package in style}
     assert wanted <= set(script.replace('"', " ").split())
