@@ -64,9 +64,9 @@ def main() -> None:
     )
     from benchmarks.readme import report
 
-    report(
-        "accuracy", table, f"python benchmarks/accuracy.py --recipe {args.recipe} --update-readme", args.update_readme
-    )
+    flags = f" --train-args {shlex.quote(args.train_args)}" if args.train_args else ""
+    command = f"python benchmarks/accuracy.py --recipe {args.recipe}{flags} --update-readme"
+    report("accuracy", table, command, args.update_readme)
 
 
 if __name__ == "__main__":
