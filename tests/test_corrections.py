@@ -258,16 +258,18 @@ def test_the_demos_correction_limit_lasts_an_hour(tmp_path, monkeypatch):
 
     store = CorrectionStore(tmp_path / "corrections", max_bytes=10**8)
     demo = app.build_demo(load_showcase(), store, corrections_per_hour=1)
-    send = next(f for f in demo.fns.values() if f.api_name == "send_correction").fn
-    request = type("Request", (), {"client": type("Client", (), {"host": "198.51.100.30"})(), "headers": {}})()
     four = picture(tmp_path, FOUR, "four.png")
+
+    def send() -> str:  # the demo's /send_correction, called in-process as Gradio calls it
+        return demo(str(four), "9", api_name="send_correction")
+
     now = [1000.0]
     monkeypatch.setattr(serving.quota, "monotonic", lambda: now[0])  # the limiter's clock only, not the process's
-    assert SAVED.match(send(str(four), "9", request))
+    assert SAVED.match(send())
     now[0] += 3599  # still within the hour
-    assert send(str(four), "9", request).startswith("Not saved: at most 1 corrections per hour")
+    assert send().startswith("Not saved: at most 1 corrections per hour")
     now[0] += 2
-    assert SAVED.match(send(str(four), "9", request)), "an hour later, one more"
+    assert SAVED.match(send()), "an hour later, one more"
 
 
 def test_the_correction_limits_hold_for_an_hour_per_address_and_for_everyone():
