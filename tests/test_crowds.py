@@ -222,7 +222,10 @@ def test_slow_uploads_hold_back_no_one_else(server, seven):
     """Ten uploads trickling from one address held every 'read at once' slot with no deadline: everyone else's
     upload got 429 (a declared 10 MB at 100 B/s lasted 29 hours)."""
     slow = [trickle(server, "198.51.100.50") for _ in range(10)]
-    time.sleep(0.5)
+    deadline, held = time.monotonic() + 30, "from 198.51.100.50: too many uploads at once"
+    while server.log_text().count(held) < 8 and time.monotonic() < deadline:  # the guard has seen all ten
+        time.sleep(0.05)
+    assert server.log_text().count(held) == 8, "eight of the ten are refused at once (their answers come once drained)"
     assert server.upload(seven, client="198.51.100.51").status_code == 200, "another address is answered"
     answers = []
     for connection in slow:
