@@ -349,12 +349,13 @@ def test_gradio_reload_mode_serves_the_demo(tmp_path):
     )
     try:
         url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 120
-        while time.monotonic() < deadline:
+        while True:
             try:
                 urllib.request.urlopen(url, timeout=5).close()
                 break
             except OSError:
                 assert process.poll() is None, "gradio app.py exited"
+                assert time.monotonic() < deadline, "gradio app.py did not start"
                 time.sleep(0.5)
         digit = tmp_path / "seven.png"
         draw(SEVEN).save(digit)

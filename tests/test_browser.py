@@ -425,6 +425,7 @@ def test_a_full_queue_tells_the_user_to_try_again(page, gated_app, tmp_path):
     deadline = time.monotonic() + 60
     while held.status().code != Status.PROCESSING and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert held.status().code == Status.PROCESSING, "the first request never reached the model"
     for _ in range(gated_app.max_size):  # fill the waiting line behind it
         gradio_api.join(gated_app.url, "classify_upload", None)
     with pytest.raises(urllib.error.HTTPError) as full:  # the line is full: one more is refused, as the page will be

@@ -65,6 +65,7 @@ def test_sigkill_leaves_the_previous_model_and_resume_ends_with_the_same_weights
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert checkpoint.exists(), "epoch 1 never wrote its checkpoint"
     run.send_signal(signal.SIGKILL)  # after epoch 1 of 3, in the middle of epoch 2
     assert run.wait() == -signal.SIGKILL, run.stderr.read().decode()
 
