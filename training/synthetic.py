@@ -96,6 +96,26 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
         picture = ruled(picture, rng)
     a = (alpha * opacity)[..., None]
     picture = picture * (1 - a) + colour[None, None] * a
+    return shot(picture, rng, notebook)
+
+
+def photograph_page(page: Image.Image, rng: np.random.Generator, style: str = "desk") -> Image.Image:
+    """A page (RGB, e.g. ``on_paper``'s) photographed with a phone as ``photograph`` photographs a digit: a square
+    of the page around its middle, 320-900 px, on tinted paper, in the light, grain, framing and JPEG of ``style``
+    (the page's own paper, ruled or not, is what the notebook style's lines were)."""
+    if style not in ("desk", "notebook"):
+        raise ValueError(f"unknown photo style {style!r}")
+    edge = min(page.size)
+    left, top = (page.width - edge) // 2, (page.height - edge) // 2
+    side = int(rng.integers(320, 900))
+    square = page.crop((left, top, left + edge, top + edge)).resize((side, side), Image.Resampling.BICUBIC)
+    paper = np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.86, 0.98)]) * rng.uniform(0.8, 0.97)
+    return shot(np.asarray(square, np.float32) / 255 * paper, rng, style == "notebook")
+
+
+def shot(picture: np.ndarray, rng: np.random.Generator, notebook: bool) -> Image.Image:
+    """A page (float RGB in 0-1, square) in the light of ``lighting``, with grain or chroma noise, ``snapped``."""
+    side = picture.shape[0]
     picture = picture * lighting(side, rng, notebook)[..., None]
     if notebook:  # chroma noise: each channel its own
         picture = picture + rng.normal(0, rng.uniform(0.01, 0.035), picture.shape)
@@ -465,6 +485,35 @@ PAPER_STYLES = {
         "resample": Image.Resampling.LANCZOS,
     },
 }
+
+
+def comb_field(digits: list[np.ndarray], rng: np.random.Generator, style: str = "tuned", empty: int = 0) -> Image.Image:
+    """MNIST digits (28x28 uint8 each) written one per box of a form's comb field, left to right, with ``empty``
+    boxes left over at its end; in ``style`` (``PAPER_STYLES``): the boxes' lines, the ink, the resampling."""
+    look = PAPER_STYLES[style]
+    height = int(rng.integers(60, 111))  # a box's height
+    width = round(height * rng.uniform(0.75, 1.0))
+    thick = int(rng.integers(look["width"][0], look["width"][1] + 1)) + 1
+    pad = round(height * rng.uniform(0.3, 0.8))
+    boxes = len(digits) + empty
+    page = Image.new("RGB", (boxes * width + 2 * pad, height + 2 * pad), "white")
+    pen = ImageDraw.Draw(page)
+    line = look["box"][int(rng.integers(len(look["box"])))]
+    pen.rectangle([pad, pad, pad + boxes * width, pad + height], outline=line, width=thick)
+    for k in range(1, boxes):
+        pen.line([(pad + k * width, pad), (pad + k * width, pad + height)], fill=line, width=thick)
+    alpha = np.zeros((page.height, page.width), np.float32)
+    for k, digit in enumerate(digits):
+        crop = Image.fromarray((ink_crop(digit) * 255).astype(np.uint8))
+        tall = round(height * rng.uniform(0.55, 0.8))
+        wide = min(max(2, round(crop.width * tall / crop.height)), width - 2 * thick - 4)
+        crop = crop.resize((wide, tall), look["resample"])
+        left = pad + k * width + thick + 2 + int(rng.integers(0, width - wide - 2 * thick - 3))
+        top = pad + thick + 2 + int(rng.integers(0, height - tall - 2 * thick - 3))
+        alpha[top : top + tall, left : left + wide] = np.asarray(crop, np.float32) / 255
+    ink = look["inks"][int(rng.integers(len(look["inks"])))]
+    written = np.asarray(page, np.float32) * (1 - alpha[..., None]) + np.asarray(ink, np.float32) * alpha[..., None]
+    return Image.fromarray(np.clip(written, 0, 255).astype(np.uint8))
 
 
 def on_paper(digit: np.ndarray, rng: np.random.Generator, kind: str, style: str = "tuned") -> Image.Image:

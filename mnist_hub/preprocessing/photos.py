@@ -2,8 +2,9 @@
 
 A picture whose paper is not one flat level and whose light is uneven is read here instead of as a canvas
 (``ink.canvas_ink``): the paper's brightness is estimated pixel by pixel, and the digit (or a number's digits) is
-picked out of the pieces of ink left. Tuned on ``synthetic.photograph(style="desk")`` and, for numbers,
-``photograph_number`` of training digits (benchmarks/README.md).
+picked out of the pieces of ink left, a printed box around it aside. Tuned on ``synthetic.photograph(style="desk")``
+and, for numbers, ``photograph_number`` of training digits; the boxes on ``synthetic.photograph_page`` of
+``on_paper`` pages (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
 def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """Which pixels of ``mask`` are the digit's: None when every piece of ink touches the picture's edge.
 
-    Pieces at the edge (the page edge, the table) are dropped; the digit is the most stroke-like piece left (ink
+    Pieces at the edge (the page edge, the table) are dropped, and so are ``frames``, printed boxes around what is
+    written in them; the digit is the most stroke-like piece left (ink
     mass per unit of half-width favours long thin strokes over the wedges of shadow a table corner leaves), with
     the pieces of some weight near it, or beside it on its line (a number's other digits), and near those, and so
     on: the connected component of the digit in the graph of pieces near each other. None too when more than
@@ -77,12 +79,15 @@ def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     mass[edge[edge > 0] - 1] = 0.0
     if float(mass.max()) <= 0:
         return None
+    boxes = np.array([[b.start, b.stop] for box in ndimage.find_objects(labels) for b in box]).reshape(count, 2, 2)
+    weighty = np.flatnonzero(mass >= MIN_PIECE_SHARE * mass.max())
+    if weighty.size <= MAX_PIECES:
+        mass[frames(labels, boxes[weighty], weighty)] = 0.0
     radius = ndimage.maximum(ndimage.distance_transform_edt(mask), labels, index=index)
     main = int(np.argmax(mass / np.maximum(radius, 1.5)))
     heavy = np.flatnonzero(mass >= MIN_PIECE_SHARE * mass[main])
     if heavy.size > MAX_PIECES:
         return None  # grain or a page of print, not a digit or a number: and the work stays bounded
-    boxes = np.array([[b.start, b.stop] for box in ndimage.find_objects(labels) for b in box]).reshape(count, 2, 2)
     reach = NEIGHBOUR_REACH * float((boxes[main, :, 1] - boxes[main, :, 0]).max())
     line_reach = NUMBER_GAP * float(boxes[main, 0, 1] - boxes[main, 0, 0])
     one, other = boxes[heavy, None], boxes[None, heavy]
@@ -91,6 +96,21 @@ def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     chosen = np.zeros(count, dtype=bool)
     chosen[heavy] = component == component[np.flatnonzero(heavy == main)[0]]
     return np.concatenate([[False], chosen])[labels]
+
+
+def frames(labels: np.ndarray, boxes: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """Which of ``pieces`` (indices, label - 1; ``boxes`` theirs, as ``near`` takes them) enclose another of them:
+    a printed box or a form's field around what is written in it, at whatever angle the phone saw the page. A
+    digit's loops hold no piece of such weight."""
+    around = ((boxes[:, None, :, 0] < boxes[None, :, :, 0]) & (boxes[None, :, :, 1] < boxes[:, None, :, 1])).all(-1)
+    found = []
+    for k in np.flatnonzero(around.any(axis=1)):
+        (top, bottom), (left, right) = boxes[k]
+        crop = labels[top:bottom, left:right]
+        held = ndimage.binary_fill_holes(crop == pieces[k] + 1) & np.isin(crop, pieces[around[k]] + 1)
+        if held.any():
+            found.append(int(pieces[k]))
+    return np.asarray(found, dtype=np.intp)
 
 
 def light_strokes(small: np.ndarray, size: int) -> bool:
