@@ -43,6 +43,9 @@ MNIST_MISSING = (
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+if "MUTANT_UNDER_TEST" in os.environ:  # mutmut forks each mutant's run from a process that imported the tests, and
+    torch.set_num_threads(1)  # torch's thread pool does not survive a fork: the mutant's first parallel op would hang
+
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     shutil.rmtree(HF_HOME, ignore_errors=True)
