@@ -99,16 +99,20 @@ def photograph(digit: np.ndarray, rng: np.random.Generator, style: str = "desk")
     return shot(picture, rng, notebook)
 
 
-def photograph_page(page: Image.Image, rng: np.random.Generator, style: str = "desk") -> Image.Image:
+def photograph_page(
+    page: Image.Image, rng: np.random.Generator, style: str = "desk", whole: bool = False
+) -> Image.Image:
     """A page (RGB, e.g. ``on_paper``'s) photographed with a phone as ``photograph`` photographs a digit: a square
-    of the page around its middle, 320-900 px, on tinted paper, in the light, grain, framing and JPEG of ``style``
-    (the page's own paper, ruled or not, is what the notebook style's lines were)."""
+    of the page around its middle (``whole``: the whole page, on white paper around it, as a form's field lies on
+    its sheet), 320-900 px, on tinted paper, in the light, grain, framing and JPEG of ``style`` (the page's own
+    paper, ruled or not, is what the notebook style's lines were)."""
     if style not in ("desk", "notebook"):
         raise ValueError(f"unknown photo style {style!r}")
-    edge = min(page.size)
-    left, top = (page.width - edge) // 2, (page.height - edge) // 2
+    edge = max(page.size) if whole else min(page.size)
+    square = Image.new("RGB", (edge, edge), "white")
+    square.paste(page, tuple(n // 2 if n >= 0 else -(-n // 2) for n in (edge - page.width, edge - page.height)))
     side = int(rng.integers(320, 900))
-    square = page.crop((left, top, left + edge, top + edge)).resize((side, side), Image.Resampling.BICUBIC)
+    square = square.resize((side, side), Image.Resampling.BICUBIC)
     paper = np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.86, 0.98)]) * rng.uniform(0.8, 0.97)
     return shot(np.asarray(square, np.float32) / 255 * paper, rng, style == "notebook")
 
@@ -496,12 +500,13 @@ def comb_field(digits: list[np.ndarray], rng: np.random.Generator, style: str = 
     thick = int(rng.integers(look["width"][0], look["width"][1] + 1)) + 1
     pad = round(height * rng.uniform(0.3, 0.8))
     boxes = len(digits) + empty
+    top = pad
     page = Image.new("RGB", (boxes * width + 2 * pad, height + 2 * pad), "white")
     pen = ImageDraw.Draw(page)
     line = look["box"][int(rng.integers(len(look["box"])))]
-    pen.rectangle([pad, pad, pad + boxes * width, pad + height], outline=line, width=thick)
+    pen.rectangle([pad, top, pad + boxes * width, top + height], outline=line, width=thick)
     for k in range(1, boxes):
-        pen.line([(pad + k * width, pad), (pad + k * width, pad + height)], fill=line, width=thick)
+        pen.line([(pad + k * width, top), (pad + k * width, top + height)], fill=line, width=thick)
     alpha = np.zeros((page.height, page.width), np.float32)
     for k, digit in enumerate(digits):
         crop = Image.fromarray((ink_crop(digit) * 255).astype(np.uint8))
@@ -509,8 +514,8 @@ def comb_field(digits: list[np.ndarray], rng: np.random.Generator, style: str = 
         wide = min(max(2, round(crop.width * tall / crop.height)), width - 2 * thick - 4)
         crop = crop.resize((wide, tall), look["resample"])
         left = pad + k * width + thick + 2 + int(rng.integers(0, width - wide - 2 * thick - 3))
-        top = pad + thick + 2 + int(rng.integers(0, height - tall - 2 * thick - 3))
-        alpha[top : top + tall, left : left + wide] = np.asarray(crop, np.float32) / 255
+        y = top + thick + 2 + int(rng.integers(0, height - tall - 2 * thick - 3))
+        alpha[y : y + tall, left : left + wide] = np.asarray(crop, np.float32) / 255
     ink = look["inks"][int(rng.integers(len(look["inks"])))]
     written = np.asarray(page, np.float32) * (1 - alpha[..., None]) + np.asarray(ink, np.float32) * alpha[..., None]
     return Image.fromarray(np.clip(written, 0, 255).astype(np.uint8))

@@ -49,11 +49,22 @@ def printed_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     found = [(every[k], thin[k] | (crossing & beside(thin[k], axis))) for k, axis in enumerate((1, 0))]
     labelled = [ndimage.label(every)[0] for every, _ in found]
     pieces = [ndimage.find_objects(labels) for labels in labelled]
-    shaped = [  # per piece (label 0 first, never): thin along its length, and edge to edge or framed
+    slim = [
         thin_enough(labels, thin, own, axis)
-        & np.asarray([False, *(edge_to_edge(p, axis, mask.shape) or framed(p, axis, across, mask.shape) for p in own)])
-        for labels, (_, thin), own, across, axis in zip(labelled, found, pieces, pieces[::-1], (1, 0), strict=True)
+        for labels, (_, thin), own, axis in zip(labelled, found, pieces, (1, 0), strict=True)
     ]
+    shaped = [  # per piece (label 0 first, never): thin along its length, and edge to edge or framed
+        flags
+        & np.asarray([False, *(edge_to_edge(p, axis, mask.shape) or framed(p, axis, across, mask.shape) for p in own)])
+        for flags, own, across, axis in zip(slim, pieces, pieces[::-1], (1, 0), strict=True)
+    ]
+    widths = [  # per piece (label 0 first): its pixels per unit of its length, how thick it is
+        np.concatenate([[0.0], ndimage.sum_labels(runs, labels, np.arange(1, len(own) + 1))])
+        / np.asarray([1, *(p[axis].stop - p[axis].start for p in own)])
+        for labels, (runs, _), own, axis in zip(labelled, found, pieces, (1, 0), strict=True)
+    ]
+    combs = ladders(pieces, slim, widths, mask.shape)
+    shaped = [flags | comb for flags, comb in zip(shaped, combs, strict=True)]
     if not (shaped[0].any() or shaped[1].any()):
         return None
     others = mask & ~(found[0][0] & found[1][0])  # not where runs cross: a box's corners, a grid's nodes
@@ -61,9 +72,10 @@ def printed_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         others &= ~(flags[labels] & thin)
     ink = ink_box(others)
     printed = []
-    for flags, own, axis in zip(shaped, pieces, (1, 0), strict=True):
+    for flags, comb, own, axis in zip(shaped, combs, pieces, (1, 0), strict=True):
         parallel = ruled(flags, own, axis, mask.shape)
-        printed.append(flags & np.asarray([False, *(past(p, axis, ink, parallel) for p in own)]))
+        # a ladder's sides and rungs hold what is written between them: they need not run past it
+        printed.append(flags & (comb | np.asarray([False, *(past(p, axis, ink, parallel) for p in own)])))
     if ink is None and sum(int(p.sum()) for p in printed) < 2:
         return None
     kept = tuple(flags[labels] & thin for flags, labels, (_, thin) in zip(printed, labelled, found, strict=True))
@@ -181,6 +193,46 @@ def framed(piece: tuple[slice, slice], axis: int, across: list, shape: tuple[int
         )
 
     return corner(piece[axis].start) and corner(piece[axis].stop - 1)
+
+
+def ladders(
+    pieces: list[list], slim: list[np.ndarray], widths: list[np.ndarray], shape: tuple[int, int]
+) -> list[np.ndarray]:
+    """Per piece (label 0 first, never; horizontal pieces, then vertical), whether it is part of a ladder: two
+    parallel thin pieces, not from edge to edge, and two or more pieces across, no thicker than they are
+    (``widths``), running from one to the other: a box's sides, a comb field's walls between its boxes, printed in
+    one pen. Their corners need not meet: in a photo, perspective leaves a side or a corner out of the straight
+    runs. Ruled lines are no ladder's sides (two 1s written between two ruled lines touching both are digits)."""
+    flags = [np.zeros(len(own) + 1, dtype=bool) for own in pieces]
+    reach = 2 + max(3, round(MAX_THICKNESS * min(shape)))  # a rung's end within a line's thickness of a side
+    for k, axis in ((0, 1), (1, 0)):  # horizontal sides with vertical rungs, then vertical sides with horizontal ones
+        sides = [(n, p) for n, p in enumerate(pieces[k], start=1) if slim[k][n] and not edge_to_edge(p, axis, shape)]
+        spans: dict[tuple[int, int], list[int]] = {}
+        for n, rung in enumerate(pieces[1 - k], start=1):
+            if not slim[1 - k][n]:
+                continue
+            for first in meeting(sides, rung, rung[1 - axis].start, axis, reach):
+                for last in meeting(sides, rung, rung[1 - axis].stop - 1, axis, reach):
+                    width = 1.5 * max(widths[k][first], widths[k][last]) + 1
+                    if first != last and widths[1 - k][n] <= width:
+                        spans.setdefault((first, last), []).append(n)
+        for (first, last), rungs in spans.items():
+            if len(rungs) >= 2:
+                flags[k][[first, last]] = True
+                flags[1 - k][rungs] = True
+    return flags
+
+
+def meeting(sides: list, rung: tuple[slice, slice], end: int, axis: int, reach: float) -> list[int]:
+    """The labels of the ``sides`` (along ``axis``) that the ``rung`` across them reaches at its ``end``."""
+    at = rung[axis]  # where the rung lies along the sides
+    return [
+        n
+        for n, side in sides
+        if side[1 - axis].start - reach <= end <= side[1 - axis].stop - 1 + reach
+        and side[axis].start - reach <= at.start
+        and at.stop <= side[axis].stop + reach
+    ]
 
 
 def ruled(flags: np.ndarray, pieces: list, axis: int, shape: tuple[int, int]) -> bool:

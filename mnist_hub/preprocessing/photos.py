@@ -15,6 +15,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .ink import EIGHT_NEIGHBOURS, INK_THRESHOLD, MIN_CONTRAST, bounding_box, scaled_ink
+from .lines import printed_lines, without_lines
 from .reading import shrink
 
 PHOTO_MIN_SIDE = 160  # smaller pictures are icons or upscaled thumbnails, not phone photos
@@ -52,11 +53,28 @@ def photo_ink(grey: np.ndarray) -> np.ndarray | None:
     nothing = np.zeros((0, 0), dtype=np.float32)
     if contrast - centre < MIN_CONTRAST:
         return nothing
-    keep = digit_pieces(ink, ink >= max(centre + INK_THRESHOLD * (contrast - centre), centre + 6 * noise))
+    keep = digit_pieces(
+        ink, without_paper(ink >= max(centre + INK_THRESHOLD * (contrast - centre), centre + 6 * noise))
+    )
     if keep is None:
         return nothing
     crop = np.where(keep, ink, 0.0)[bounding_box(keep)]
     return scaled_ink(crop - centre, max(float(np.percentile(crop[crop > 0], 95)) - centre, 1e-6)).astype(np.float32)
+
+
+def without_paper(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without what touches the picture's edge (the page edge, the table) when printed lines are found in
+    the rest (``lines.printed_lines``: a form's boxes and comb fields), and without those lines; else as it is."""
+    labels, _ = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
+    edge = edge_labels(labels, edge_margin(labels))
+    inner = mask & ~np.isin(labels, edge[edge > 0])
+    lines = printed_lines(inner)
+    return mask if lines is None else without_lines(inner, lines)
+
+
+def edge_margin(labels: np.ndarray) -> int:
+    """How near the picture's edge a piece touches it: blur and resampling can leave a gap of a pixel or two."""
+    return max(2, max(labels.shape) // 64)
 
 
 def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
@@ -74,8 +92,7 @@ def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
         return None
     index = np.arange(1, count + 1)
     mass = ndimage.sum_labels(ink, labels, index=index)
-    margin = max(2, max(labels.shape) // 64)  # blur and resampling can leave a gap of a pixel or two at the edge
-    edge = edge_labels(labels, margin)
+    edge = edge_labels(labels, edge_margin(labels))
     mass[edge[edge > 0] - 1] = 0.0
     if float(mass.max()) <= 0:
         return None
