@@ -237,6 +237,15 @@ def test_held_out_corrections_count_a_right_refusal_as_right(corpus):
     assert figures == {"count": 4, "accuracy_before": 0.0, "accuracy_after": 1.0}
 
 
+def test_held_out_figures_without_held_out_corrections_say_none_were_measured():
+    """The metrics' figures for a run whose corrections were too few to hold any out (mutmut: the keys were free)."""
+    from training.extra_data import ExtraData, held_out_figures
+
+    empty = torch.zeros(0, 1, 28, 28)
+    extra = ExtraData("c", None, empty, torch.zeros(0, dtype=torch.int64), empty, [])
+    assert held_out_figures(load_model(), extra) == {"count": 0, "accuracy_before": None, "accuracy_after": None}
+
+
 def test_the_review_page_listens_on_this_machine_only_unless_told(monkeypatch):
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")  # as a demo's environment may say
     assert review_script.parse_args(["corrections/"]).host == "127.0.0.1"

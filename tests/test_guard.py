@@ -1,0 +1,65 @@
+"""The guard's refusals, in process: what a refused client reads, what the log says, and how much of a refused body
+is drained (serving/guard.py). The same answers over real sockets are tests/test_hostile.py's and test_crowds.py's;
+these are here because a server in a subprocess is out of a mutation run's reach (mutmut's survivors, issue 39)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+
+import app
+from serving import guard
+
+
+def answered(call) -> tuple[int, dict]:
+    """The status and JSON body that an ASGI ``call(send)`` sends."""
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(call(send))
+    start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
+    return start["status"], json.loads(body)
+
+
+def test_a_refusal_is_one_json_detail_as_gradio_clients_read_it():
+    assert answered(lambda send: guard.refuse(send, 429, "Too many.")) == (429, {"detail": "Too many."})
+
+
+def test_a_refused_request_is_told_in_a_sentence_and_logged_in_one_line_naming_route_and_client(caplog):
+    public = guard.PublicGuard(None, app.LIMITS, upload_folder=lambda: "/nowhere")
+    with caplog.at_level(logging.WARNING, logger="mnist_hub.demo"):
+        status, body = answered(
+            lambda send: public.refused(send, "198.51.100.7", "/gradio_api/upload", 429, "too many uploads at once")
+        )
+    assert (status, body) == (429, {"detail": "Too many uploads at once."})
+    assert caplog.messages == ["refused /gradio_api/upload from 198.51.100.7: too many uploads at once (HTTP 429)"]
+
+
+@pytest.mark.parametrize("message", [{"jsonrpc": "2.0", "id": 7, "method": "tools/call"}, ["not", "a", "message"]])
+def test_a_refused_mcp_message_is_a_json_rpc_error_or_one_line(caplog, message):
+    public = guard.PublicGuard(None, app.LIMITS, upload_folder=lambda: "/nowhere")
+    with caplog.at_level(logging.WARNING, logger="mnist_hub.demo"):
+        status, body = answered(lambda send: public.mcp_refused(send, "198.51.100.8", "/gradio_api/mcp/", message, "x"))
+    if isinstance(message, dict):
+        assert (status, body) == (200, {"jsonrpc": "2.0", "id": 7, "error": {"code": -32602, "message": "x"}})
+    else:
+        assert (status, body) == (422, {"detail": "x"})
+    assert caplog.messages == ["refused /gradio_api/mcp/ from 198.51.100.8: x"]
+
+
+def test_a_refused_body_is_drained_up_to_drain_bytes_and_no_further(monkeypatch):
+    """A client still sending gets its answer, but a refused body is not read without end."""
+    monkeypatch.setattr(guard, "DRAIN_BYTES", 10)
+    read = []
+
+    async def receive() -> dict:
+        read.append(4)
+        return {"type": "http.request", "body": b"abcd", "more_body": len(read) < 100}
+
+    asyncio.run(guard.drain(receive))
+    assert len(read) == 3, "12 bytes are past the 10 a refused body may drop"
