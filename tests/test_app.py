@@ -17,7 +17,9 @@ from pathlib import Path
 
 import gradio as gr
 import gradio_api
+import numpy as np
 import pytest
+import torch
 from bad_inputs import CASES, write_case
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
@@ -25,7 +27,7 @@ from local_server import free_port
 from PIL import Image
 
 import app
-from mnist_hub.predict import NOT_A_DIGIT
+from mnist_hub.predict import NOT_A_DIGIT, Prediction
 from serving.showcase import load_showcase
 from training.synthetic import FOUR, ONE, SEVEN, draw
 
@@ -321,6 +323,32 @@ def test_the_demo_refuses_the_test_digits_the_card_says_it_refuses(mnist_test):
     answers = classify(showcase.model, mnist_to_tensor(mnist_test[0]))
     refused = sum(not p.is_digit for p in answers)
     assert refused == showcase.metrics["refusal"]["test_refused_count"] == int(showcase.misses.refused.sum())
+
+
+def test_a_miss_is_shown_as_its_pixels_enlarged_with_its_answer_and_probability():
+    """What the Misses gallery shows of one miss (mutmut: the percentage and the pixels' type were free)."""
+    from serving.showcase import caption
+
+    showcase = load_showcase()
+    m = showcase.misses
+    answered = [i for i in range(len(m)) if not bool(m.refused[i])]
+    for i in answered:
+        answer = int(m.predictions[i])
+        assert caption(m, i) == f"{int(m.labels[i])} → {answer} ({100 * float(m.probabilities[i, answer]):.0f}%)"
+    wrong = answered[0]
+    image, _ = showcase.gallery(true=int(m.labels[wrong]), scale=3)[0]
+    assert image.dtype == np.uint8 and image.shape == (84, 84)
+
+
+def test_a_refused_pictures_closest_digit_is_shown_from_a_third_likely():
+    from serving.readings import RESEMBLES, resemblance_html
+
+    probabilities = torch.full((10,), 0.04)
+    probabilities[3] = 0.64
+    refused = Prediction(probabilities, torch.zeros(1, 1, 28, 28), 0.2, False)
+    assert "It resembles a 3 most (64%)." in resemblance_html(refused)
+    probabilities[3] = RESEMBLES - 0.01
+    assert resemblance_html(Prediction(probabilities, torch.zeros(1, 1, 28, 28), 0.2, False)) == ""
 
 
 def test_uploads_and_outputs_are_deleted_after_an_hour(demo):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 import pytest
 
@@ -63,3 +64,13 @@ def test_a_refused_body_is_drained_up_to_drain_bytes_and_no_further(monkeypatch)
 
     asyncio.run(guard.drain(receive))
     assert len(read) == 3, "12 bytes are past the 10 a refused body may drop"
+
+
+def test_an_mcp_pictures_upload_uses_up_what_was_counted_for_it_even_to_the_byte():
+    public = guard.PublicGuard(None, app.LIMITS, upload_folder=lambda: "/nowhere")
+    until = time.monotonic() + 60  # counted now, good for a minute
+    public.prepaid.extend([(until, 500), (until, 1000)])
+    assert public.take_prepaid(500) and list(public.prepaid) == [(until, 1000)], "the first that holds it, exactly"
+    assert not public.take_prepaid(1001) and public.take_prepaid(1000) and not public.prepaid
+    public.prepaid.append((time.monotonic() - 1, 1000))  # its minute is over: Gradio never uploaded it
+    assert not public.take_prepaid(10) and not public.prepaid
