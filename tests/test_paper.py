@@ -63,6 +63,19 @@ def test_a_number_written_in_a_forms_comb_field_is_read(model, mnist_test, style
     assert sum(r == w for r, w in zip(read, wanted, strict=True)) >= 18, list(zip(read, wanted, strict=True))
 
 
+def test_a_digits_strokes_between_two_others_are_no_comb_field():
+    """The "611" of a held-out font on ruled paper, as straight runs: the 6's left stroke and the first 1 with the
+    6's belly and foot between them looked like a box's sides and walls, and went (read "61"). A box's sides begin
+    and end together; these do not."""
+    mask = np.zeros((219, 184), bool)
+    mask[38:40, :] = mask[146:147, :] = True  # ruled lines
+    mask[110:148, 57:60] = mask[90:149, 90:96] = mask[89:148, 109:115] = True  # the 6's left stroke, the 1s
+    mask[127:130, 55:85] = mask[143:145, 52:83] = True  # the 6's belly and foot
+    lines = printed_lines(mask)
+    kept = mask if lines is None else without_lines(mask, lines)
+    assert kept[110:146, 57:60].all() and kept[90:146, 90:96].all() and kept[127:130, 61:85].all()
+
+
 def test_a_comb_fields_lines_in_a_photo_go_with_the_table_and_its_digits_stay():
     """The photo path's mask: the table at the picture's edges, a comb field of three boxes (its right side left
     out, as perspective leaves it out of the straight runs), two thick digits' strokes, one touching a wall."""

@@ -199,10 +199,11 @@ def ladders(
     pieces: list[list], slim: list[np.ndarray], widths: list[np.ndarray], shape: tuple[int, int]
 ) -> list[np.ndarray]:
     """Per piece (label 0 first, never; horizontal pieces, then vertical), whether it is part of a ladder: two
-    parallel thin pieces, not from edge to edge, and two or more pieces across, no thicker than they are
-    (``widths``), running from one to the other: a box's sides, a comb field's walls between its boxes, printed in
-    one pen. Their corners need not meet: in a photo, perspective leaves a side or a corner out of the straight
-    runs. Ruled lines are no ladder's sides (two 1s written between two ruled lines touching both are digits)."""
+    parallel thin pieces, not from edge to edge, beginning and ending together, and two or more pieces across, no
+    thicker than they are (``widths``), running from one to the other: a box's sides, a comb field's walls between
+    its boxes, printed in one pen. Their corners need not meet: in a photo, perspective leaves a side or a corner
+    out of the straight runs. Ruled lines are no ladder's sides (two 1s written between two ruled lines touching
+    both are digits), nor are a digit's strokes, which seldom begin and end together (the 6 and the 1 of "611")."""
     flags = [np.zeros(len(own) + 1, dtype=bool) for own in pieces]
     reach = 2 + max(3, round(MAX_THICKNESS * min(shape)))  # a rung's end within a line's thickness of a side
     for k, axis in ((0, 1), (1, 0)):  # horizontal sides with vertical rungs, then vertical sides with horizontal ones
@@ -214,13 +215,20 @@ def ladders(
             for first in meeting(sides, rung, rung[1 - axis].start, axis, reach):
                 for last in meeting(sides, rung, rung[1 - axis].stop - 1, axis, reach):
                     width = 1.5 * max(widths[k][first], widths[k][last]) + 1
-                    if first != last and widths[1 - k][n] <= width:
+                    if first != last and widths[1 - k][n] <= width and alike(sides, first, last, axis, reach):
                         spans.setdefault((first, last), []).append(n)
         for (first, last), rungs in spans.items():
             if len(rungs) >= 2:
                 flags[k][[first, last]] = True
                 flags[1 - k][rungs] = True
     return flags
+
+
+def alike(sides: list, first: int, last: int, axis: int, reach: float) -> bool:
+    """Whether two of the ``sides`` (labels ``first`` and ``last``) begin and end together along ``axis``, within
+    ``reach``, as a box's or a comb field's opposite sides do (a digit's strokes seldom do)."""
+    one, other = (dict(sides)[n][axis] for n in (first, last))
+    return abs(one.start - other.start) <= reach and abs(one.stop - other.stop) <= reach
 
 
 def meeting(sides: list, rung: tuple[slice, slice], end: int, axis: int, reach: float) -> list[int]:
