@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import re
 import signal
@@ -351,17 +352,21 @@ def test_the_upload_is_tried_again_until_the_hub_answers_and_the_store_keeps_sav
     times = []
 
     def flaky_start(folder, repo_id, token, every, source, lock):
-        calls.append(lock)
+        calls.append((folder, repo_id, token, every, source, lock))
         times.append(time.monotonic())
         if len(calls) < 3:
             raise ConnectionError(f"cannot reach the Hub with {token}\nsecond line")
 
     monkeypatch.setattr(uploads, "start_uploads", flaky_start)
     store = CorrectionStore(tmp_path, max_bytes=10**6)
-    thread = uploads.upload_corrections(store, "user/c", "hf_secret_token", 0.01, None)  # every 0.6 s
-    store.save(torch.rand(1, 1, 28, 28), "3", "5", "m")  # saved locally meanwhile
-    thread.join(timeout=30)
-    assert not thread.is_alive() and len(calls) == 3 and all(lock is store.lock for lock in calls)
+    with caplog.at_level(logging.INFO, logger=uploads.log.name):
+        thread = uploads.upload_corrections(store, "user/c", "hf_secret_token", 0.01, "src")  # every 0.6 s
+        store.save(torch.rand(1, 1, 28, 28), "3", "5", "m")  # saved locally meanwhile
+        thread.join(timeout=30)
+    assert not thread.is_alive() and len(calls) == 3
+    assert all(call[:5] == (store.folder, "user/c", "hf_secret_token", 0.01, "src") for call in calls)
+    assert all(call[5] is store.lock for call in calls), "the uploads wait while a correction is written"
+    assert "corrections: uploading to dataset repo user/c every 0.01 minutes" in caplog.messages
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 0.6, f"tried again after {gaps} s: the wait is in minutes"
     warnings = [r.getMessage() for r in caplog.records if "cannot upload" in r.getMessage()]
