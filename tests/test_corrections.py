@@ -408,3 +408,27 @@ def test_the_demo_starts_when_the_corrections_repo_cannot_be_reached(tmp_path):
     assert "corrections: cannot upload to dataset repo user/mnist-corrections" in log, log
     assert "Traceback" not in log and "hf_rejected_token_for_tests" not in log, log
     assert len(read_corrections(tmp_path / "corrections")) == 1
+
+
+def test_the_demos_store_and_uploader_follow_the_settings(tmp_path, monkeypatch):
+    """MNIST_HUB_CORRECTIONS_DIR, _REPO and _EVERY and HF_TOKEN, as a Space's settings and secret give them."""
+    from mnist_hub.project import SOURCE_URL
+    from serving import corrections_desk
+    from serving.settings import CORRECTIONS_MAX_BYTES, CORRECTIONS_MAX_FILES
+
+    uploads = []
+    monkeypatch.setattr(corrections_desk, "upload_corrections", lambda *args: uploads.append(args))
+    monkeypatch.setenv("MNIST_HUB_CORRECTIONS_DIR", str(tmp_path / "kept"))
+    monkeypatch.delenv("MNIST_HUB_CORRECTIONS_REPO", raising=False)
+    store = corrections_desk.corrections_store()
+    assert (store.folder, store.max_bytes, store.max_files) == (
+        tmp_path / "kept",
+        CORRECTIONS_MAX_BYTES,
+        CORRECTIONS_MAX_FILES,
+    )
+    assert uploads == [], "no repo, no uploads"
+    monkeypatch.setenv("MNIST_HUB_CORRECTIONS_REPO", "user/c")
+    monkeypatch.setenv("MNIST_HUB_CORRECTIONS_EVERY", "7")
+    monkeypatch.setenv("HF_TOKEN", "hf_space_secret")
+    store = corrections_desk.corrections_store()
+    assert uploads == [(store, "user/c", "hf_space_secret", 7.0, SOURCE_URL)]
