@@ -207,7 +207,7 @@ def ladders(
     flags = [np.zeros(len(own) + 1, dtype=bool) for own in pieces]
     reach = 2 + max(3, round(MAX_THICKNESS * min(shape)))  # a rung's end within a line's thickness of a side
     for k, axis in ((0, 1), (1, 0)):  # horizontal sides with vertical rungs, then vertical sides with horizontal ones
-        sides = [(n, p) for n, p in enumerate(pieces[k], start=1) if slim[k][n] and not edge_to_edge(p, axis, shape)]
+        sides = {n: p for n, p in enumerate(pieces[k], start=1) if slim[k][n] and not edge_to_edge(p, axis, shape)}
         spans: dict[tuple[int, int], list[int]] = {}
         for n, rung in enumerate(pieces[1 - k], start=1):
             if not slim[1 - k][n]:
@@ -224,19 +224,19 @@ def ladders(
     return flags
 
 
-def alike(sides: list, first: int, last: int, axis: int, reach: float) -> bool:
+def alike(sides: dict, first: int, last: int, axis: int, reach: float) -> bool:
     """Whether two of the ``sides`` (labels ``first`` and ``last``) begin and end together along ``axis``, within
     ``reach``, as a box's or a comb field's opposite sides do (a digit's strokes seldom do)."""
-    one, other = (dict(sides)[n][axis] for n in (first, last))
+    one, other = sides[first][axis], sides[last][axis]
     return abs(one.start - other.start) <= reach and abs(one.stop - other.stop) <= reach
 
 
-def meeting(sides: list, rung: tuple[slice, slice], end: int, axis: int, reach: float) -> list[int]:
+def meeting(sides: dict, rung: tuple[slice, slice], end: int, axis: int, reach: float) -> list[int]:
     """The labels of the ``sides`` (along ``axis``) that the ``rung`` across them reaches at its ``end``."""
     at = rung[axis]  # where the rung lies along the sides
     return [
         n
-        for n, side in sides
+        for n, side in sides.items()
         if side[1 - axis].start - reach <= end <= side[1 - axis].stop - 1 + reach
         and side[axis].start - reach <= at.start
         and at.stop <= side[axis].stop + reach

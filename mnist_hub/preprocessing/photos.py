@@ -81,11 +81,10 @@ def digit_pieces(ink: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """Which pixels of ``mask`` are the digit's: None when every piece of ink touches the picture's edge.
 
     Pieces at the edge (the page edge, the table) are dropped, and so are ``frames``, printed boxes around what is
-    written in them; the digit is the most stroke-like piece left (ink
-    mass per unit of half-width favours long thin strokes over the wedges of shadow a table corner leaves), with
-    the pieces of some weight near it, or beside it on its line (a number's other digits), and near those, and so
-    on: the connected component of the digit in the graph of pieces near each other. None too when more than
-    ``MAX_PIECES`` pieces have some weight.
+    written in them; the digit is the most stroke-like piece left (ink mass per unit of half-width favours long
+    thin strokes over the wedges of shadow a table corner leaves), with the pieces of some weight near it, or beside
+    it on its line (a number's other digits), and near those, and so on: the connected component of the digit in
+    the graph of pieces near each other. None too when more than ``MAX_PIECES`` pieces have some weight.
     """
     labels, count = ndimage.label(mask, structure=EIGHT_NEIGHBOURS)
     if count == 0:
