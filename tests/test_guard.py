@@ -19,16 +19,17 @@ from serving import guard
 from serving.clients import CALLER_HEADER, verified
 
 
-def answered(call) -> tuple[int, dict]:
-    """The status and JSON body that an ASGI ``call(send)`` sends."""
+def answered(call) -> tuple[int, dict] | None:
+    """The status and JSON body that an ASGI ``call(send)`` sends; None if it sends nothing."""
     sent: list[dict] = []
 
     async def send(message: dict) -> None:
         sent.append(message)
 
     asyncio.run(call(send))
-    start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
-    return start["status"], json.loads(body)
+    if not sent:
+        return None
+    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
 
 
 def test_a_refusal_is_one_json_detail_as_gradio_clients_read_it():
@@ -101,14 +102,7 @@ def mcp_post(public: guard.PublicGuard, message: dict) -> tuple[tuple[int, dict]
     async def receive() -> dict:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    sent: list[dict] = []
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(public(scope, receive, send))
-    refusal = (sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))) if sent else None
-    return refusal, passed
+    return answered(lambda send: public(scope, receive, send)), passed
 
 
 def test_an_mcp_message_with_a_url_to_fetch_is_refused_and_a_data_url_is_passed_on_signed():
